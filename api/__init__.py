@@ -1,0 +1,1 @@
+"""The service layer shared by the CLI and the HTTP API."""

@@ -1,0 +1,185 @@
+"""SupportDesk: submit tickets, list and decide reviews, show runs — over a durable checkpointer.
+
+A decision is claimed in the database before the run resumes (a row unique on thread +
+interrupt id), so of two concurrent decisions exactly one resumes the run; the other gets
+``AlreadyDecided`` with who decided and when. A claim whose process died before the resume
+finished is completed by :meth:`SupportDesk.recover` on the next start.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.types import Command
+from pydantic import BaseModel, ConfigDict, Field
+
+from graph.builder import builder
+from graph.context import Context
+from graph.inbox import decision_error, parse_decision
+from tools.engine import Engine, get_engine
+from tools.settings import Settings, get_settings
+from tools.store import now
+
+
+class TicketIn(BaseModel):
+    """An incoming ticket (API body, CLI file, batch line)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    id: str | None = Field(None, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$", description="Your ticket id; generated if absent.")
+    subject: str = Field(min_length=1, max_length=500)
+    body: str = Field(min_length=1, max_length=50_000)
+    customer_id: str | None = Field(None, max_length=128)
+    email: str | None = Field(None, max_length=320)
+    channel: str = Field("email", max_length=32)
+
+
+class DeskError(Exception):
+    """Base class of expected, user-facing errors."""
+
+
+class NotFound(DeskError):
+    """Unknown thread or ticket."""
+
+
+class NotPending(DeskError):
+    """The interrupt is no longer pending (already decided, or never existed)."""
+
+    def __init__(self, message: str, decided: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.decided = decided
+
+
+class InvalidDecision(DeskError):
+    """The resume value does not validate."""
+
+
+class SupportDesk:
+    """The agent as a service: one compiled graph with a durable checkpointer."""
+
+    def __init__(self, settings: Settings | None = None, checkpointer: BaseCheckpointSaver[Any] | None = None) -> None:
+        """Load the engine and compile the graph with ``checkpointer`` (SQLite file by default)."""
+        self.settings = settings or get_settings()
+        self.engine: Engine = get_engine(self.settings)
+        self.store = self.engine.store
+        if checkpointer is None:
+            conn = sqlite3.connect(self.settings.state_dir / "checkpoints.db", check_same_thread=False, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            checkpointer = SqliteSaver(conn)
+        self.checkpointer = checkpointer
+        self.graph = builder.compile(checkpointer=checkpointer)
+
+    @staticmethod
+    def config(thread_id: str) -> dict[str, Any]:
+        """The run config of a thread."""
+        return {"configurable": {"thread_id": thread_id}}
+
+    def submit(self, ticket: dict[str, Any], context: Context | None = None) -> dict[str, Any]:
+        """Run a ticket to its packet (and approval checkpoint); an already-known ticket id returns its run."""
+        parsed = TicketIn.model_validate(ticket)
+        data = parsed.model_dump(exclude_none=True)
+        data["id"] = parsed.id or f"T-{uuid.uuid4().hex[:12]}"
+        thread_id = data["id"]
+        if self.graph.get_state(self.config(thread_id)).values:
+            return self.view(thread_id)
+        self.engine.helpdesk.upsert_ticket(data, thread_id)
+        self.graph.invoke({"ticket": data}, self.config(thread_id), context=context or Context())
+        return self._record(thread_id)
+
+    def _record(self, thread_id: str) -> dict[str, Any]:
+        view = self.view(thread_id)
+        packet = view["packet"] or {}
+        interrupt_id = view["interrupts"][0]["id"] if view["interrupts"] else None
+        with self.store.transaction() as tx:
+            tx.execute(
+                "INSERT INTO runs (thread_id, ticket_id, customer_id, status, category, priority, sla_hours, risk_flags, "
+                "summary, interrupt_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(thread_id) DO UPDATE SET status = excluded.status, interrupt_id = excluded.interrupt_id, "
+                "updated_at = excluded.updated_at",
+                (thread_id, view["ticket"]["id"], view["ticket"].get("customer_id"), view["status"], packet.get("category"),
+                 packet.get("priority"), packet.get("sla_hours"), json.dumps(packet.get("risk_flags", [])),
+                 packet.get("summary"), interrupt_id, now(), now()),
+            )
+        return view
+
+    def view(self, thread_id: str) -> dict[str, Any]:
+        """Status, packet, pending interrupts (with ids), decisions and ledger of a thread."""
+        snapshot = self.graph.get_state(self.config(thread_id))
+        if not snapshot.values:
+            raise NotFound(f"unknown ticket/thread '{thread_id}'")
+        values = snapshot.values
+        interrupts = [{"id": i.id, **i.value} for i in snapshot.interrupts]
+        status = "awaiting_review" if interrupts else values.get("status", "unknown")
+        return {
+            "thread_id": thread_id, "ticket": values["ticket"], "status": status, "packet": values.get("packet"),
+            "interrupts": interrupts, "decisions": values.get("decisions", []),
+            "ledger": self.engine.runner.ledger(thread_id),
+        }
+
+    def pending(self) -> list[dict[str, Any]]:
+        """Runs waiting for review, tightest SLA first."""
+        rows = self.store.query(
+            "SELECT thread_id, ticket_id, category, priority, sla_hours, risk_flags, summary, interrupt_id, created_at "
+            "FROM runs WHERE status = 'awaiting_review' ORDER BY sla_hours ASC, created_at ASC"
+        )
+        for row in rows:
+            row["risk_flags"] = json.loads(str(row["risk_flags"] or "[]"))
+        return rows
+
+    def decide(self, thread_id: str, value: Any, interrupt_id: str | None = None, reviewer: str = "reviewer") -> dict[str, Any]:
+        """Apply a reviewer's decision exactly once; raise a ``DeskError`` subclass on any refusal."""
+        view = self.view(thread_id)
+        try:
+            decision = parse_decision(value)
+        except ValueError as exc:
+            raise InvalidDecision(decision_error(exc)) from exc
+        if decision.reviewer == "reviewer":
+            decision.reviewer = reviewer
+        pending_ids = [i["id"] for i in view["interrupts"]]
+        target = interrupt_id or (pending_ids[0] if pending_ids else None)
+        if target is None or target not in pending_ids:
+            raise NotPending(f"no pending review on '{thread_id}'" + (f" with interrupt id {interrupt_id}" if interrupt_id else ""),
+                             self._last_decision(thread_id, target))
+        self._claim(thread_id, target, decision.model_dump())
+        # If this process dies here, the claim stays without completed_at and recover() finishes it.
+        self.graph.invoke(Command(resume={target: decision.model_dump()}), self.config(thread_id), context=Context())
+        with self.store.transaction() as tx:
+            tx.execute("UPDATE decisions SET completed_at = ? WHERE thread_id = ? AND interrupt_id = ?", (now(), thread_id, target))
+        return self._record(thread_id)
+
+    def _claim(self, thread_id: str, interrupt_id: str, decision: dict[str, Any]) -> None:
+        try:
+            with self.store.transaction() as tx:
+                tx.execute(
+                    "INSERT INTO decisions (thread_id, interrupt_id, decision, reviewer, payload, decided_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (thread_id, interrupt_id, decision["type"], decision["reviewer"], json.dumps(decision), now()),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise NotPending("this review was already decided", self._last_decision(thread_id, interrupt_id)) from exc
+
+    def _last_decision(self, thread_id: str, interrupt_id: str | None) -> dict[str, Any] | None:
+        rows = self.store.query(
+            "SELECT interrupt_id, decision, reviewer, decided_at, completed_at FROM decisions WHERE thread_id = ? "
+            "AND (? IS NULL OR interrupt_id = ?) ORDER BY decided_at DESC LIMIT 1", (thread_id, interrupt_id, interrupt_id),
+        )
+        return rows[0] if rows else None
+
+    def recover(self) -> list[str]:
+        """Finish resumes whose decision was claimed but whose process died before completing it."""
+        done = []
+        for row in self.store.query("SELECT thread_id, interrupt_id, payload FROM decisions WHERE completed_at IS NULL"):
+            thread_id, interrupt_id = str(row["thread_id"]), str(row["interrupt_id"])
+            snapshot = self.graph.get_state(self.config(thread_id))
+            if any(i.id == interrupt_id for i in snapshot.interrupts):
+                self.graph.invoke(Command(resume={interrupt_id: json.loads(str(row["payload"]))}), self.config(thread_id),
+                                  context=Context())
+            with self.store.transaction() as tx:
+                tx.execute("UPDATE decisions SET completed_at = ? WHERE thread_id = ? AND interrupt_id = ?",
+                           (now(), thread_id, interrupt_id))
+            self._record(thread_id)
+            done.append(thread_id)
+        return done

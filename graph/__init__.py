@@ -1,0 +1,1 @@
+"""The support workflow: state, context, policy, nodes and the graph wiring."""

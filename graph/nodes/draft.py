@@ -1,0 +1,88 @@
+"""Draft: the category's macro, filled with customer context and cited facts from current sources.
+
+Only customer-facing sources are quoted; internal documents shape the packet but never
+the reply. Every factual sentence carries its source id. Reviewer comments (``response``)
+become extra retrieval queries, so a redraft adds grounded facts, not the comment itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graph.context import Context
+from graph.state import State
+from prompts import reply as T
+from tools.engine import Engine, get_engine, ticket_text
+
+
+def _sentences(text: str, limit: int) -> list[str]:
+    parts = [s.strip() for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.strip()]
+    return parts[:limit]
+
+
+def _macro(engine: Engine, category: str, values: dict[str, str]) -> tuple[str, list[str]]:
+    doc = engine.data.documents.get(f"macro-{category}")
+    if doc is None:
+        doc = next((d for d in engine.data.documents.values() if d.kind == "macro" and category in d.categories), None)
+    if doc is None:
+        return "", []
+    body = "\n\n".join(doc.paragraphs)
+    return body.format_map(defaultdict(str, values)).strip(), list(doc.requires)
+
+
+def _facts(engine: Engine, state: State, threshold: float) -> list[tuple[str, str]]:
+    facts: list[tuple[str, str]] = []
+    customer_sources = [s for s in state.get("sources", []) if s["audience"] == "customer"]
+    for source in customer_sources[:2]:
+        if source["relevance"] < threshold * 0.9:
+            continue
+        facts.extend((sentence, source["id"]) for sentence in _sentences(source["passage"], 2))
+    for note in state.get("review_notes", []):
+        hits, _ = engine.kb.search(engine.embed(note), k=1, audience="customer")
+        if hits:
+            sentence = engine.kb.best_sentences(hits[0].doc, engine.embed(note), limit=1)
+            facts.extend((s, hits[0].doc.id) for s in _sentences(sentence[0], 2) if sentence)
+    unique: dict[str, tuple[str, str]] = {}
+    for sentence, source_id in facts:
+        unique.setdefault(sentence, (sentence, source_id))
+    return list(unique.values())
+
+
+def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Write the customer reply with citations and the questions for missing information."""
+    engine = get_engine()
+    ticket, customer, triage = dict(state["ticket"]), state.get("customer", {}), state["triage"]
+    tone = runtime.context.tone if runtime.context.tone in T.GREETING else "friendly"
+    first_name = (customer.get("contact_name") or "there").split()[0]
+    values = {"first_name": first_name, "company": customer.get("name", "your team"), "plan": customer.get("plan", ""),
+              "account_owner": customer.get("account_owner") or "your account manager"}
+    macro_text, requires = _macro(engine, triage["category"], values)
+    requires = requires or list(engine.playbook.category(triage["category"]).get("requires", []))
+    missing = engine.playbook.missing_info(requires, ticket_text(ticket) + " " + ticket.get("email", ""))
+    facts = _facts(engine, state, state.get("retrieval", {}).get("threshold", 0.35))
+    parts = [T.GREETING[tone].format(first_name=first_name)]
+    if macro_text:
+        parts.append(macro_text)
+    if facts:
+        parts.append(T.FACTS_INTRO + "\n" + "\n".join(T.FACT_LINE.format(sentence=s, source_id=i) for s, i in facts))
+    else:
+        parts.append(T.NO_SOURCE_LINE)
+    if missing:
+        parts.append(T.MISSING_INFO_INTRO + "\n" + "\n".join(T.MISSING_INFO_LINE.format(question=m["question"]) for m in missing))
+    parts.append(T.CLOSING[tone].format(sign_off=engine.playbook.sign_off))
+    cited = list(dict.fromkeys(i for _, i in facts))
+    return {
+        "status": "drafted",
+        "draft": {
+            "subject": T.REPLY_SUBJECT.format(subject=ticket["subject"]),
+            "body": "\n\n".join(parts),
+            "citations": cited,
+            "missing_info": missing,
+            "revision": len(state.get("review_notes", [])),
+        },
+    }
+

@@ -1,0 +1,83 @@
+"""Review: the human approval checkpoint (one ``interrupt()``), nothing applied before it.
+
+Accept applies every gated action; edit replaces the reply and/or keeps a subset of the
+gated actions (tiers are recomputed by policy — an edit cannot make an action ungated);
+response sends the reviewer's comment back to ``draft`` and asks again; ignore rejects.
+An invalid resume value re-asks with the error in the description, so the checkpoint
+stays pending.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from langgraph.types import Command, interrupt
+
+from graph.inbox import REVIEW_ACTION, HumanInterrupt, ReviewDecision, decision_error, parse_decision
+from graph.packet import packet_markdown
+from graph.state import State
+
+
+def review_payload(state: State, error: str | None = None) -> HumanInterrupt:
+    """The agent-inbox payload for this ticket's gated actions."""
+    gated = [a for a in state["proposed_actions"] if a["needs_approval"]]
+    reply = next((a["args"]["body"] for a in gated if a["name"] == "send_reply"), state["draft"]["body"])
+    description = packet_markdown(state["packet"])
+    if error:
+        description = f"**Invalid decision:** {error}\n\n{description}"
+    return {
+        "action_request": {
+            "action": REVIEW_ACTION,
+            "args": {"reply": reply, "actions": [{"id": a["id"], "name": a["name"], "tier": a["tier"], "args": a["args"]}
+                                                 for a in gated]},
+        },
+        "config": {"allow_accept": True, "allow_edit": True, "allow_respond": True, "allow_ignore": True},
+        "description": description,
+    }
+
+
+def _approved(state: State, decision: ReviewDecision) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    proposed = state["proposed_actions"]
+    gated = {a["id"]: a for a in proposed if a["needs_approval"]}
+    auto = [a for a in proposed if not a["needs_approval"]]
+    if decision.type == "ignore":
+        return auto, {"rejected": sorted(gated)}
+    if decision.type == "accept":
+        return auto + list(gated.values()), {}
+    edit = decision.edit
+    kept_ids = list(gated) if edit.actions is None else [a if isinstance(a, str) else a.id for a in edit.actions]
+    unknown = [i for i in kept_ids if i not in gated]
+    if unknown:
+        raise ValueError(f"unknown action ids {unknown}; proposed: {sorted(gated)}")
+    edited_args = {a.id: a.args for a in (edit.actions or []) if not isinstance(a, str) and a.args}
+    kept = []
+    for action_id in kept_ids:
+        action = dict(gated[action_id])
+        action["args"] = {**action["args"], **edited_args.get(action_id, {})}
+        if action["name"] == "send_reply" and edit.reply is not None:
+            action["args"]["body"] = edit.reply
+        kept.append(action)
+    changes = {"dropped": sorted(set(gated) - set(kept_ids)), "reply_edited": edit.reply is not None,
+               "args_edited": sorted(edited_args)}
+    return auto + kept, changes
+
+
+def review(state: State) -> Command[Literal["draft", "apply_actions"]]:
+    """Stop for a human decision, then route: redraft, or apply the approved actions."""
+    error = None
+    while True:
+        value = interrupt(review_payload(state, error))
+        try:
+            decision = parse_decision(value)
+            approved, changes = _approved(state, decision)
+            break
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            error = decision_error(exc)
+    record = {"type": decision.type, "reviewer": decision.reviewer, "at": datetime.now(UTC).isoformat(timespec="seconds"),
+              "changes": changes, "comment": decision.args if decision.type == "response" else None}
+    if decision.type == "response":
+        return Command(goto="draft", update={"decisions": [record], "review_notes": [str(decision.args)],
+                                             "status": "redrafting"})
+    status = "rejected" if decision.type == "ignore" else "approved"
+    return Command(goto="apply_actions", update={"decisions": [record], "approved_actions": approved, "status": status})

@@ -1,0 +1,57 @@
+"""Triage: category (trained classifier), priority and SLA (playbook × customer), sentiment, owner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graph.context import Context
+from graph.state import State
+from tools.engine import get_engine, ticket_text
+from tools.signals import injection_attempt, sentiment
+
+
+def customer_facts(engine: Any, ticket: dict[str, Any]) -> dict[str, Any] | None:
+    """The customer record of a ticket, by id or by the sender's email domain."""
+    if ticket.get("customer_id"):
+        return engine.crm.get(ticket["customer_id"])  # type: ignore[no-any-return]
+    if ticket.get("email"):
+        return engine.crm.find_by_email(ticket["email"])  # type: ignore[no-any-return]
+    return None
+
+
+def triage(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Classify the ticket and set priority, SLA risk, sentiment and the suggested owner."""
+    engine = get_engine()
+    text = ticket_text(dict(state["ticket"]))
+    vector = engine.embed(text)
+    proba = engine.classifier.predict_proba([text], vector[None, :])[0]
+    order = proba.argsort()[::-1]
+    classes = engine.classifier.classes_
+    category, confidence = classes[order[0]], float(proba[order[0]])
+    mood, mood_score = sentiment(text)
+    customer = customer_facts(engine, dict(state["ticket"])) or {}
+    plan = customer.get("plan", "free")
+    facts = {"category": category, "plan": plan, "vip": bool(customer.get("vip")), "sentiment": mood}
+    priority, rules = engine.playbook.priority(category, facts, text)
+    sla = engine.playbook.sla_hours(plan, priority)
+    threshold = runtime.context.min_triage_confidence or float(engine.playbook.raw.get("min_triage_confidence", 0.55))
+    return {
+        "ticket_vector": vector.tolist(),
+        "status": "triaged",
+        "triage": {
+            "category": category,
+            "confidence": round(confidence, 3),
+            "confident": confidence >= threshold,
+            "alternatives": [{"category": classes[i], "confidence": round(float(proba[i]), 3)} for i in order[1:3]],
+            "priority": priority,
+            "priority_rules": rules,
+            "sentiment": mood,
+            "sentiment_score": round(mood_score, 2),
+            "sla_hours": sla,
+            "sla_at_risk": engine.playbook.sla_at_risk(sla),
+            "owner": engine.playbook.category(category).get("owner", "support-tier1"),
+            "injection": injection_attempt(text),
+        },
+    }

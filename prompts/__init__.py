@@ -1,0 +1,1 @@
+"""Prompt and reply templates as UPPER_CASE constants with ``{placeholders}``."""

@@ -1,0 +1,122 @@
+"""Apply approved actions exactly once: each effect commits together with its ledger row.
+
+The ledger is keyed by ``(thread_id, action_id)``. Applying takes SQLite's write lock
+(``BEGIN IMMEDIATE``), checks the ledger, runs the embedded tool on the same connection and
+writes the ledger row in one transaction: a retried or repeated resume finds the row and
+changes nothing. An external adapter (a real payment API) would pass the same key as its
+idempotency key.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from tools.helpdesk import SqliteHelpdesk
+from tools.store import Store, now
+
+Executor = Callable[[sqlite3.Connection, dict[str, Any], dict[str, Any]], dict[str, Any]]
+
+
+class ActionRunner:
+    """Executes proposed actions against the embedded tools, once each."""
+
+    def __init__(self, store: Store) -> None:
+        """Bind the executors to the store."""
+        self.store = store
+        self.helpdesk = SqliteHelpdesk(store)
+        self.executors: dict[str, Executor] = {
+            "add_internal_note": lambda tx, t, a: {"note_id": self.helpdesk.add_note(tx, t["id"], a["body"])},
+            "add_internal_tag": lambda tx, t, a: {"added": self.helpdesk.add_tags(tx, t["id"], a["tags"], "internal")},
+            "set_tags": lambda tx, t, a: {"added": self.helpdesk.add_tags(tx, t["id"], a["tags"], "public")},
+            "link_duplicate": self._link_duplicate,
+            "set_priority": lambda tx, t, a: self._update(tx, t, priority=a["priority"]),
+            "assign_owner": lambda tx, t, a: self._update(tx, t, owner=a["owner"]),
+            "close_ticket": lambda tx, t, a: self._update(tx, t, status="closed"),
+            "send_reply": self._send_reply,
+            "issue_refund": lambda tx, t, a: self._money(tx, t, a, "refund"),
+            "issue_credit": lambda tx, t, a: self._money(tx, t, a, "credit"),
+            "offer_compensation": lambda tx, t, a: self._money(tx, t, a, "compensation"),
+            "create_escalation": self._escalate,
+            "notify_team": self._notify,
+            "log_knowledge_gap": self._knowledge_gap,
+        }
+        for kind in ("legal_statement", "security_change", "change_permissions", "close_account", "customer_promise"):
+            self.executors[kind] = self._account_change(kind)
+
+    def apply(self, thread_id: str, ticket: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
+        """Apply one action unless the ledger already has it; returns the ledger entry and whether it ran now."""
+        executor = self.executors.get(action["name"])
+        if executor is None:
+            raise ValueError(f"no executor for action '{action['name']}'")
+        with self.store.transaction() as tx:
+            row = tx.execute(
+                "SELECT result, applied_at FROM ledger WHERE thread_id = ? AND action_id = ?", (thread_id, action["id"])
+            ).fetchone()
+            if row is not None:
+                return {"action_id": action["id"], "name": action["name"], "status": "already_applied",
+                        "applied_at": row["applied_at"], "result": json.loads(row["result"])}
+            result = executor(tx, ticket, action["args"])
+            applied_at = now()
+            tx.execute(
+                "INSERT INTO ledger (thread_id, action_id, action, args, tier, result, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (thread_id, action["id"], action["name"], json.dumps(action["args"]), action["tier"], json.dumps(result), applied_at),
+            )
+        return {"action_id": action["id"], "name": action["name"], "status": "applied", "applied_at": applied_at, "result": result}
+
+    def ledger(self, thread_id: str | None = None) -> list[dict[str, object]]:
+        """Ledger rows, oldest first, for one thread or all."""
+        if thread_id is None:
+            return self.store.query("SELECT * FROM ledger ORDER BY applied_at, action_id")
+        return self.store.query("SELECT * FROM ledger WHERE thread_id = ? ORDER BY applied_at, action_id", (thread_id,))
+
+    def _update(self, tx: sqlite3.Connection, ticket: dict[str, Any], **fields: str) -> dict[str, Any]:
+        self.helpdesk.update(tx, ticket["id"], **fields)
+        return dict(fields)
+
+    def _link_duplicate(self, tx: sqlite3.Connection, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+        self.helpdesk.update(tx, ticket["id"], duplicate_of=args["duplicate_of"])
+        return {"duplicate_of": args["duplicate_of"]}
+
+    def _send_reply(self, tx: sqlite3.Connection, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+        message_id = self.helpdesk.send_reply(tx, ticket["id"], args.get("to", ""), args.get("subject", ""), args["body"])
+        return {"outbox_id": message_id}
+
+    def _money(self, tx: sqlite3.Connection, ticket: dict[str, Any], args: dict[str, Any], kind: str) -> dict[str, Any]:
+        cur = tx.execute(
+            "INSERT INTO money (ticket_id, customer_id, kind, invoice, amount, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (ticket["id"], ticket.get("customer_id"), kind, args.get("invoice"), str(args.get("amount", "")),
+             args.get("reason", ""), now()),
+        )
+        return {f"{kind}_id": cur.lastrowid}
+
+    def _escalate(self, tx: sqlite3.Connection, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+        cur = tx.execute(
+            "INSERT INTO escalations (ticket_id, team, summary, needs, created_at) VALUES (?, ?, ?, ?, ?)",
+            (ticket["id"], args["team"], args.get("summary", ""), json.dumps(args.get("needs", [])), now()),
+        )
+        return {"escalation_id": cur.lastrowid}
+
+    def _notify(self, tx: sqlite3.Connection, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+        cur = tx.execute("INSERT INTO notifications (team, message, created_at) VALUES (?, ?, ?)",
+                         (args["team"], args["message"], now()))
+        return {"notification_id": cur.lastrowid}
+
+    def _knowledge_gap(self, tx: sqlite3.Connection, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+        cur = tx.execute(
+            "INSERT INTO knowledge_gaps (ticket_id, category, query, top_score, created_at) VALUES (?, ?, ?, ?, ?)",
+            (ticket["id"], args.get("category"), args.get("query", ""), float(args.get("top_score", 0)), now()),
+        )
+        return {"gap_id": cur.lastrowid}
+
+    def _account_change(self, kind: str) -> Executor:
+        def run(tx: sqlite3.Connection, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+            cur = tx.execute(
+                "INSERT INTO account_changes (ticket_id, customer_id, kind, detail, created_at) VALUES (?, ?, ?, ?, ?)",
+                (ticket["id"], ticket.get("customer_id"), kind, json.dumps(args), now()),
+            )
+            return {"change_id": cur.lastrowid}
+
+        return run

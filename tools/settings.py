@@ -1,0 +1,39 @@
+"""Service settings: one pydantic-settings class, read from ``SUPPORT_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Where data and state live and how the agent runs; every field is an env var ``SUPPORT_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SUPPORT_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(REPO_ROOT / "data", description="The company export: knowledge/, customers.jsonl, tickets.jsonl, playbook.yaml.")
+    state_dir: Path = Field(REPO_ROOT / ".support-agent", description="Index, classifier, SQLite checkpoints and the action ledger.")
+    database_url: str = Field("", description="Empty: SQLite files in state_dir. postgresql://… for multi-worker deployments.")
+    retrieval_k: int = Field(4, ge=1, le=20, description="Sources kept per ticket.")
+    llm: str = Field("off", description="off (offline engine) | openai | local.")
+
+    @property
+    def index_dir(self) -> Path:
+        """Folder of the FAISS index and the trained classifier."""
+        return self.state_dir / "index"
+
+    @property
+    def sqlite_path(self) -> Path:
+        """SQLite file holding checkpoints, the ledger and the embedded helpdesk."""
+        return self.state_dir / "support.db"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()
