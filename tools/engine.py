@@ -115,16 +115,24 @@ def _data_key(data_dir: Path) -> str:
 
 
 _ENGINES: dict[tuple[str, str], Engine] = {}
+_ACTIVE: list[Engine] = []
 _LOCK = threading.Lock()
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
-    """The process-wide engine for the configured data and state directories."""
-    settings = settings or get_settings()
-    key = (str(settings.data_dir.resolve()), str(settings.state_dir.resolve()))
+    """The engine for ``settings``; without settings, the one last opened in this process (else from env).
+
+    Nodes call ``get_engine()``: they use the engine of the service (CLI, API, evals) that
+    opened one, so a service configured with explicit settings and its graph agree.
+    """
     with _LOCK:
+        if settings is None and _ACTIVE:
+            return _ACTIVE[-1]
+        settings = settings or get_settings()
+        key = (str(settings.data_dir.resolve()), str(settings.state_dir.resolve()))
         if key not in _ENGINES:
             _ENGINES[key] = build_engine(settings)
+        _ACTIVE[:] = [_ENGINES[key]]
         return _ENGINES[key]
 
 
@@ -132,3 +140,4 @@ def reset_engines() -> None:
     """Forget cached engines (after the data directory changed)."""
     with _LOCK:
         _ENGINES.clear()
+        _ACTIVE.clear()

@@ -124,13 +124,18 @@ class KnowledgeBase:
             text = passage.page_content.split(". ", 1)[-1]
             if doc_id not in best or sim > best[doc_id][0]:
                 best[doc_id] = (float(sim), text)
+        # Rank every matched document (superseded ones included) by relevance × authority;
+        # a superseded document that would make the top k is a conflict and gives way to
+        # its successor. Ones that would not are irrelevant and simply dropped.
+        scored = sorted(best.items(), key=lambda kv: kv[1][0] * self._weight(kv[0]), reverse=True)
         conflicts: list[dict[str, str]] = []
         hits: dict[str, Hit] = {}
-        for doc_id, (sim, text) in best.items():
+        for rank, (doc_id, (sim, text)) in enumerate(scored):
             replaced = None
             if doc_id in self.superseded_by:
-                current = self._current(doc_id)
-                old = self.data.documents[doc_id]
+                if rank >= k:
+                    continue
+                current, old = self._current(doc_id), self.data.documents[doc_id]
                 conflicts.append({"superseded": doc_id, "current": current, "superseded_updated_at": old.updated_at,
                                   "reason": f"'{old.title}' is outdated; '{self.data.documents[current].title}' replaces it"})
                 if current in best:
@@ -140,11 +145,14 @@ class KnowledgeBase:
             doc = self.data.documents[doc_id]
             if audience and doc.audience != audience:
                 continue
-            hit = Hit(doc, sim, sim * self.weights.get(doc.authority, 0.5), text, replaced)
+            hit = Hit(doc, sim, sim * self._weight(doc_id), text, replaced)
             if doc_id not in hits or hit.score > hits[doc_id].score:
                 hits[doc_id] = hit
         ranked = sorted(hits.values(), key=lambda h: h.score, reverse=True)
         return ranked[:k], conflicts
+
+    def _weight(self, doc_id: str) -> float:
+        return self.weights.get(self.data.documents[doc_id].authority, 0.5)
 
     def _current(self, doc_id: str) -> str:
         seen = {doc_id}

@@ -18,6 +18,7 @@ MONEY_WORDS = re.compile(r"\b(refund|credit|chargeback|money back|compensat|reim
 AMOUNT = re.compile(r"(?:[$€£]\s?(\d[\d,]*(?:\.\d{2})?)|(\d[\d,]*(?:\.\d{2})?)\s?(?:USD|EUR|GBP|dollars|euros))", re.I)
 INVOICE = re.compile(r"\bINV[-_ ]?\d{4,}\b", re.I)
 CATEGORY_FLAGS = {"security": "security", "privacy_legal": "legal", "outage": "outage", "refund": "money"}
+CONTRACT_CATEGORIES = {"refund", "billing", "cancellation", "outage", "privacy_legal"}
 CATEGORY_ACTIONS = {
     "security": ("security_change", "Secure the affected account (sign out sessions, reset credentials) after review."),
     "privacy_legal": ("legal_statement", "The reply makes a privacy/legal statement on behalf of the company."),
@@ -43,7 +44,7 @@ def risk_flags(state: State, text: str) -> list[str]:
         (state.get("conflicts"), "source_conflict"),
         (state.get("draft", {}).get("missing_info"), "missing_information"),
         (triage.get("injection"), "prompt_injection_suspected"),
-        (customer.get("contract_notes"), "contract_terms"),
+        (customer.get("contract_notes") and triage["category"] in CONTRACT_CATEGORIES, "contract_terms"),
         (customer.get("open_incidents"), "open_incident"),
         (not customer.get("known", False), "unknown_customer"),
     ]

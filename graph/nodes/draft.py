@@ -38,7 +38,8 @@ def _facts(engine: Engine, state: State, threshold: float) -> list[tuple[str, st
     facts: list[tuple[str, str]] = []
     customer_sources = [s for s in state.get("sources", []) if s["audience"] == "customer"]
     for source in customer_sources[:2]:
-        if source["relevance"] < threshold * 0.9:
+        # A second source must be nearly as relevant as the first to earn a place in the reply.
+        if source["relevance"] < max(threshold * 0.9, customer_sources[0]["relevance"] * 0.85):
             continue
         facts.extend((sentence, source["id"]) for sentence in _sentences(source["passage"], 2))
     for note in state.get("review_notes", []):

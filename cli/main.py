@@ -1,0 +1,263 @@
+"""``support-agent``: process tickets, review pending approvals, inspect runs and the knowledge base.
+
+Bad input (missing fields, invalid JSON, unknown thread) prints one clear line on stderr
+and exits with code 2; nothing already recorded is lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+def _desk() -> Any:
+    from api.service import SupportDesk
+
+    return SupportDesk()
+
+
+def _read_json(source: str) -> Any:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read {source}: {exc.strerror}") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{source}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+
+
+def _ticket_error(exc: Exception, where: str) -> CliError:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'ticket'}: {e['msg']}" for e in exc.errors())
+        return CliError(f"{where}: invalid ticket: {reasons}")
+    return CliError(f"{where}: {exc}")
+
+
+def _print_view(view: dict[str, Any], as_json: bool) -> None:
+    from graph.packet import packet_markdown
+
+    if as_json:
+        print(json.dumps(view, indent=2, default=str))
+        return
+    if view.get("packet"):
+        print(packet_markdown(view["packet"]))
+    print(f"\nStatus: {view['status']}")
+    for item in view.get("interrupts", []):
+        print(f"Pending approval {item['id']} — resume with:\n  support-agent review {view['thread_id']} --accept"
+              f"   (or --edit FILE | --respond TEXT | --reject)")
+    for row in view.get("ledger", []):
+        print(f"Ledger: {row['action_id']} {row['action']} applied {row['applied_at']}")
+
+
+def cmd_process(args: argparse.Namespace) -> None:
+    """Process one JSON ticket."""
+    ticket = _read_json(args.file)
+    desk = _desk()
+    try:
+        view = desk.submit(ticket)
+    except ValueError as exc:
+        raise _ticket_error(exc, args.file) from exc
+    _print_view(view, args.json)
+
+
+def cmd_batch(args: argparse.Namespace) -> None:
+    """Process a JSONL file of tickets with a progress bar."""
+    from pydantic import ValidationError
+    from rich.progress import Progress
+
+    path = Path(args.file)
+    if not path.exists():
+        raise CliError(f"{path}: file not found")
+    lines = [(n, line) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.strip()]
+    desk, results, errors = _desk(), [], []
+    with Progress(transient=True, disable=args.json) as progress:
+        task = progress.add_task("processing tickets", total=len(lines))
+        for number, line in lines:
+            try:
+                results.append(desk.submit(json.loads(line)))
+            except (json.JSONDecodeError, ValidationError, ValueError) as exc:
+                errors.append(f"{path}:{number}: {_ticket_error(exc, 'line') if isinstance(exc, ValidationError) else exc}")
+            progress.advance(task)
+    if args.json:
+        print(json.dumps({"results": results, "errors": errors}, indent=2, default=str))
+    else:
+        for view in results:
+            _print_view(view, False)
+            print("\n" + "─" * 80 + "\n")
+        waiting = sum(1 for v in results if v["status"] == "awaiting_review")
+        print(f"Processed {len(results)} tickets: {waiting} awaiting review, {len(results) - waiting} completed.")
+    for error in errors:
+        print(error, file=sys.stderr)
+    if errors:
+        raise SystemExit(EXIT_USAGE)
+
+
+def cmd_reviews(args: argparse.Namespace) -> None:
+    """List pending approvals, tightest SLA first."""
+    rows = _desk().pending()
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return
+    if not rows:
+        print("No pending approvals.")
+        return
+    print(f"{len(rows)} pending approval(s):")
+    for row in rows:
+        print(f"  {row['thread_id']:<14} {row['priority']:<7} SLA {row['sla_hours']:>4g} h  {row['category']:<16} "
+              f"{', '.join(row['risk_flags'][:4])}")
+    print(f"\nResume one with: support-agent review {rows[0]['thread_id']} --accept   "
+          "(or --edit FILE | --respond TEXT | --reject)")
+
+
+def cmd_review(args: argparse.Namespace) -> None:
+    """Decide a pending approval."""
+    from api.service import DeskError, NotPending
+
+    if args.accept:
+        value: dict[str, Any] = {"type": "accept"}
+    elif args.reject:
+        value = {"type": "ignore"}
+    elif args.respond:
+        value = {"type": "response", "args": args.respond}
+    else:
+        edited = _read_json(args.edit)
+        value = {"type": "edit", "args": edited if isinstance(edited, dict) else {"reply": str(edited)}}
+    value["reviewer"] = args.reviewer
+    desk = _desk()
+    try:
+        view = desk.decide(args.thread, value)
+    except NotPending as exc:
+        who = exc.decided
+        detail = f" (decided '{who['decision']}' by {who['reviewer']} at {who['decided_at']})" if who else ""
+        raise CliError(f"{exc}{detail}; nothing changed") from exc
+    except DeskError as exc:
+        raise CliError(str(exc)) from exc
+    _print_view(view, args.json)
+
+
+def cmd_show(args: argparse.Namespace) -> None:
+    """Show a run's packet, status, decisions and ledger."""
+    from api.service import NotFound
+
+    try:
+        view = _desk().view(args.thread)
+    except NotFound as exc:
+        raise CliError(str(exc)) from exc
+    _print_view(view, args.json)
+
+
+def cmd_index(args: argparse.Namespace) -> None:
+    """Rebuild the knowledge index and the classifier when the data changed."""
+    from rich.progress import Progress
+
+    from tools.engine import build_engine
+    from tools.settings import get_settings
+
+    settings = get_settings()
+    with Progress(transient=True) as progress:
+        tasks: dict[str, Any] = {}
+
+        def report(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = progress.add_task(step, total=total)
+            progress.update(tasks[step], completed=done, total=total)
+
+        engine = build_engine(settings, report)
+    data = engine.data
+    print(f"Data: {settings.data_dir} — {len(data.documents)} documents, {len(data.customers)} customers, "
+          f"{len(data.tickets)} labeled tickets")
+    for part, rebuilt in engine.rebuilt.items():
+        print(f"  {part}: {'rebuilt' if rebuilt else 'up to date (content hash unchanged)'}")
+
+
+def cmd_kb_search(args: argparse.Namespace) -> None:
+    """Ranked sources for a query, with scores and authority."""
+    from tools.engine import get_engine
+
+    engine = get_engine()
+    hits, conflicts = engine.kb.search(engine.embed(args.query), k=args.k)
+    if args.json:
+        print(json.dumps({"hits": [h.as_source() for h in hits], "conflicts": conflicts}, indent=2))
+        return
+    for rank, h in enumerate(hits, 1):
+        print(f"{rank}. {h.doc.id:<42} score {h.score:.3f} (relevance {h.relevance:.3f} × {h.doc.authority}) "
+              f"{h.doc.audience}, updated {h.doc.updated_at}")
+        print(f"   {h.passage[:160]}")
+    for c in conflicts:
+        print(f"⚠ conflict: {c['reason']}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``support-agent``."""
+    parser = argparse.ArgumentParser(prog="support-agent", description="Supervised customer-support agent (offline).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("process", help="process one JSON ticket (FILE or - for stdin)")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_process)
+    p = sub.add_parser("batch", help="process a JSONL file of tickets")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_batch)
+    p = sub.add_parser("reviews", help="list pending approvals")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_reviews)
+    p = sub.add_parser("review", help="decide a pending approval")
+    p.add_argument("thread")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--accept", action="store_true")
+    group.add_argument("--edit", metavar="FILE", help='JSON file: {"reply": "...", "actions": ["a4-send_reply"]} or a string')
+    group.add_argument("--respond", metavar="TEXT", help="comment for a redraft")
+    group.add_argument("--reject", action="store_true")
+    p.add_argument("--reviewer", default=os.environ.get("USER", "reviewer"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_review)
+    p = sub.add_parser("show", help="show a run: packet, status, decisions, ledger")
+    p.add_argument("thread")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
+    p = sub.add_parser("index", help="rebuild the index and the classifier")
+    p.set_defaults(func=cmd_index)
+    p = sub.add_parser("kb", help="knowledge base tools")
+    kb = p.add_subparsers(dest="kb_command", required=True)
+    p = kb.add_parser("search", help="ranked sources for a query")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_kb_search)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    from tools.data import DataError
+
+    try:
+        args.func(args)
+    except CliError as exc:
+        print(f"support-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DataError as exc:
+        print(f"support-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
