@@ -9,21 +9,22 @@ finished is completed by :meth:`SupportDesk.recover` on the next start.
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.db import open_database
 from graph.builder import builder
 from graph.context import Context
 from graph.inbox import decision_error, parse_decision
+from tools.actions import ActionRunner
 from tools.engine import Engine, get_engine
+from tools.helpdesk import SqliteHelpdesk
 from tools.settings import Settings, get_settings
-from tools.store import now
+from tools.store import AnyStore, now
 
 
 class TicketIn(BaseModel):
@@ -65,13 +66,19 @@ class SupportDesk:
         """Load the engine and compile the graph with ``checkpointer`` (SQLite file by default)."""
         self.settings = settings or get_settings()
         self.engine: Engine = get_engine(self.settings)
-        self.store = self.engine.store
         if checkpointer is None:
-            conn = sqlite3.connect(self.settings.state_dir / "checkpoints.db", check_same_thread=False, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            checkpointer = SqliteSaver(conn)
+            checkpointer, pg_store = open_database(self.settings)
+            if pg_store is not None:  # the nodes reach the store through the engine: point it at PostgreSQL
+                self.engine.store = pg_store
+                self.engine.helpdesk = SqliteHelpdesk(pg_store)
+                self.engine.runner = ActionRunner(pg_store)
+        self.store: AnyStore = self.engine.store
         self.checkpointer = checkpointer
         self.graph = builder.compile(checkpointer=checkpointer)
+
+    def close(self) -> None:
+        """Release database connections (the PostgreSQL pool)."""
+        self.store.close()
 
     @staticmethod
     def config(thread_id: str) -> dict[str, Any]:
@@ -144,6 +151,12 @@ class SupportDesk:
         if target is None or target not in pending_ids:
             raise NotPending(f"no pending review on '{thread_id}'" + (f" with interrupt id {interrupt_id}" if interrupt_id else ""),
                              self._last_decision(thread_id, target))
+        if decision.type == "edit" and decision.edit.actions is not None:
+            payload = next(i for i in view["interrupts"] if i["id"] == target)
+            proposed = {a["id"] for a in payload["action_request"]["args"]["actions"]}
+            unknown = sorted({a if isinstance(a, str) else a.id for a in decision.edit.actions} - proposed)
+            if unknown:
+                raise InvalidDecision(f"unknown action ids {unknown}; proposed: {sorted(proposed)}")
         self._claim(thread_id, target, decision.model_dump())
         # If this process dies here, the claim stays without completed_at and recover() finishes it.
         self.graph.invoke(Command(resume={target: decision.model_dump()}), self.config(thread_id), context=Context())
@@ -152,20 +165,21 @@ class SupportDesk:
         return self._record(thread_id)
 
     def _claim(self, thread_id: str, interrupt_id: str, decision: dict[str, Any]) -> None:
-        try:
-            with self.store.transaction() as tx:
-                tx.execute(
-                    "INSERT INTO decisions (thread_id, interrupt_id, decision, reviewer, payload, decided_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (thread_id, interrupt_id, decision["type"], decision["reviewer"], json.dumps(decision), now()),
-                )
-        except sqlite3.IntegrityError as exc:
-            raise NotPending("this review was already decided", self._last_decision(thread_id, interrupt_id)) from exc
+        with self.store.transaction(lock=f"decide:{thread_id}") as tx:
+            claimed = tx.execute(
+                "INSERT INTO decisions (thread_id, interrupt_id, decision, reviewer, payload, decided_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (thread_id, interrupt_id, decision["type"], decision["reviewer"], json.dumps(decision), now()),
+            ).rowcount
+        if not claimed:  # the primary key (thread, interrupt) refused a second claim
+            raise NotPending("this review was already decided", self._last_decision(thread_id, interrupt_id))
 
     def _last_decision(self, thread_id: str, interrupt_id: str | None) -> dict[str, Any] | None:
-        rows = self.store.query(
-            "SELECT interrupt_id, decision, reviewer, decided_at, completed_at FROM decisions WHERE thread_id = ? "
-            "AND (? IS NULL OR interrupt_id = ?) ORDER BY decided_at DESC LIMIT 1", (thread_id, interrupt_id, interrupt_id),
-        )
+        sql = "SELECT interrupt_id, decision, reviewer, decided_at, completed_at FROM decisions WHERE thread_id = ? "
+        if interrupt_id is None:
+            rows = self.store.query(sql + "ORDER BY decided_at DESC LIMIT 1", (thread_id,))
+        else:
+            rows = self.store.query(sql + "AND interrupt_id = ?", (thread_id, interrupt_id))
         return rows[0] if rows else None
 
     def recover(self) -> list[str]:

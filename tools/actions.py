@@ -1,29 +1,28 @@
 """Apply approved actions exactly once: each effect commits together with its ledger row.
 
 The ledger is keyed by ``(thread_id, action_id)``. Applying takes SQLite's write lock
-(``BEGIN IMMEDIATE``), checks the ledger, runs the embedded tool on the same connection and
-writes the ledger row in one transaction: a retried or repeated resume finds the row and
-changes nothing. An external adapter (a real payment API) would pass the same key as its
+(``BEGIN IMMEDIATE``; on PostgreSQL an advisory lock on the thread), checks the ledger, runs
+the embedded tool on the same connection and writes the ledger row in one transaction: a
+retried or repeated resume finds the row and changes nothing. An external adapter (a real payment API) would pass the same key as its
 idempotency key.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from tools.helpdesk import SqliteHelpdesk
-from tools.store import Store, now
+from tools.store import AnyStore, Tx, now
 
-Executor = Callable[[sqlite3.Connection, dict[str, Any], dict[str, Any]], dict[str, Any]]
+Executor = Callable[[Tx, dict[str, Any], dict[str, Any]], dict[str, Any]]
 
 
 class ActionRunner:
     """Executes proposed actions against the embedded tools, once each."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: AnyStore) -> None:
         """Bind the executors to the store."""
         self.store = store
         self.helpdesk = SqliteHelpdesk(store)
@@ -51,7 +50,7 @@ class ActionRunner:
         executor = self.executors.get(action["name"])
         if executor is None:
             raise ValueError(f"no executor for action '{action['name']}'")
-        with self.store.transaction() as tx:
+        with self.store.transaction(lock=f"ledger:{thread_id}") as tx:
             row = tx.execute(
                 "SELECT result, applied_at FROM ledger WHERE thread_id = ? AND action_id = ?", (thread_id, action["id"])
             ).fetchone()
@@ -72,51 +71,55 @@ class ActionRunner:
             return self.store.query("SELECT * FROM ledger ORDER BY applied_at, action_id")
         return self.store.query("SELECT * FROM ledger WHERE thread_id = ? ORDER BY applied_at, action_id", (thread_id,))
 
-    def _update(self, tx: sqlite3.Connection, ticket: dict[str, Any], **fields: str) -> dict[str, Any]:
+    def _update(self, tx: Tx, ticket: dict[str, Any], **fields: str) -> dict[str, Any]:
         self.helpdesk.update(tx, ticket["id"], **fields)
         return dict(fields)
 
-    def _link_duplicate(self, tx: sqlite3.Connection, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    def _link_duplicate(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
         self.helpdesk.update(tx, ticket["id"], duplicate_of=args["duplicate_of"])
         return {"duplicate_of": args["duplicate_of"]}
 
-    def _send_reply(self, tx: sqlite3.Connection, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    def _send_reply(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
         message_id = self.helpdesk.send_reply(tx, ticket["id"], args.get("to", ""), args.get("subject", ""), args["body"])
         return {"outbox_id": message_id}
 
-    def _money(self, tx: sqlite3.Connection, ticket: dict[str, Any], args: dict[str, Any], kind: str) -> dict[str, Any]:
+    def _money(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any], kind: str) -> dict[str, Any]:
         cur = tx.execute(
-            "INSERT INTO money (ticket_id, customer_id, kind, invoice, amount, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO money (ticket_id, customer_id, kind, invoice, amount, reason, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (ticket["id"], ticket.get("customer_id"), kind, args.get("invoice"), str(args.get("amount", "")),
              args.get("reason", ""), now()),
         )
-        return {f"{kind}_id": cur.lastrowid}
+        return {f"{kind}_id": cur.fetchone()["id"]}
 
-    def _escalate(self, tx: sqlite3.Connection, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    def _escalate(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
         cur = tx.execute(
-            "INSERT INTO escalations (ticket_id, team, summary, needs, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO escalations (ticket_id, team, summary, needs, created_at) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING id",
             (ticket["id"], args["team"], args.get("summary", ""), json.dumps(args.get("needs", [])), now()),
         )
-        return {"escalation_id": cur.lastrowid}
+        return {"escalation_id": cur.fetchone()["id"]}
 
-    def _notify(self, tx: sqlite3.Connection, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
-        cur = tx.execute("INSERT INTO notifications (team, message, created_at) VALUES (?, ?, ?)",
+    def _notify(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+        cur = tx.execute("INSERT INTO notifications (team, message, created_at) VALUES (?, ?, ?) RETURNING id",
                          (args["team"], args["message"], now()))
-        return {"notification_id": cur.lastrowid}
+        return {"notification_id": cur.fetchone()["id"]}
 
-    def _knowledge_gap(self, tx: sqlite3.Connection, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    def _knowledge_gap(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
         cur = tx.execute(
-            "INSERT INTO knowledge_gaps (ticket_id, category, query, top_score, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO knowledge_gaps (ticket_id, category, query, top_score, created_at) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING id",
             (ticket["id"], args.get("category"), args.get("query", ""), float(args.get("top_score", 0)), now()),
         )
-        return {"gap_id": cur.lastrowid}
+        return {"gap_id": cur.fetchone()["id"]}
 
     def _account_change(self, kind: str) -> Executor:
-        def run(tx: sqlite3.Connection, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+        def run(tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
             cur = tx.execute(
-                "INSERT INTO account_changes (ticket_id, customer_id, kind, detail, created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO account_changes (ticket_id, customer_id, kind, detail, created_at) VALUES (?, ?, ?, ?, ?) "
+                "RETURNING id",
                 (ticket["id"], ticket.get("customer_id"), kind, json.dumps(args), now()),
             )
-            return {"change_id": cur.lastrowid}
+            return {"change_id": cur.fetchone()["id"]}
 
         return run

@@ -7,10 +7,9 @@ action and its ledger entry commit together.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, Protocol
 
-from tools.store import Store, now
+from tools.store import AnyStore, Tx, now
 
 
 class Helpdesk(Protocol):
@@ -19,23 +18,23 @@ class Helpdesk(Protocol):
     def upsert_ticket(self, ticket: dict[str, Any], thread_id: str) -> None:
         """Record an incoming ticket."""
 
-    def add_note(self, tx: sqlite3.Connection, ticket_id: str, body: str) -> int:
+    def add_note(self, tx: Tx, ticket_id: str, body: str) -> int:
         """Add an internal note."""
 
-    def add_tags(self, tx: sqlite3.Connection, ticket_id: str, tags: list[str], visibility: str) -> list[str]:
+    def add_tags(self, tx: Tx, ticket_id: str, tags: list[str], visibility: str) -> list[str]:
         """Add tags; returns those that were new."""
 
-    def send_reply(self, tx: sqlite3.Connection, ticket_id: str, recipient: str, subject: str, body: str) -> int:
+    def send_reply(self, tx: Tx, ticket_id: str, recipient: str, subject: str, body: str) -> int:
         """Queue a reply to the customer in the outbox."""
 
-    def update(self, tx: sqlite3.Connection, ticket_id: str, **fields: str) -> None:
+    def update(self, tx: Tx, ticket_id: str, **fields: str) -> None:
         """Set status, priority, owner or duplicate_of."""
 
 
 class SqliteHelpdesk:
-    """Embedded helpdesk on the shared SQLite store."""
+    """Embedded helpdesk on the shared store (SQLite file or PostgreSQL)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: AnyStore) -> None:
         """Use ``store`` for every table."""
         self.store = store
 
@@ -48,12 +47,13 @@ class SqliteHelpdesk:
                 (ticket["id"], thread_id, ticket.get("customer_id"), ticket["subject"], ticket["body"], now(), now()),
             )
 
-    def add_note(self, tx: sqlite3.Connection, ticket_id: str, body: str) -> int:
+    def add_note(self, tx: Tx, ticket_id: str, body: str) -> int:
         """Add an internal note."""
-        cur = tx.execute("INSERT INTO notes (ticket_id, body, created_at) VALUES (?, ?, ?)", (ticket_id, body, now()))
-        return int(cur.lastrowid or 0)
+        cur = tx.execute("INSERT INTO notes (ticket_id, body, created_at) VALUES (?, ?, ?) RETURNING id",
+                         (ticket_id, body, now()))
+        return int(cur.fetchone()["id"])
 
-    def add_tags(self, tx: sqlite3.Connection, ticket_id: str, tags: list[str], visibility: str) -> list[str]:
+    def add_tags(self, tx: Tx, ticket_id: str, tags: list[str], visibility: str) -> list[str]:
         """Add tags; returns those that were new."""
         added = []
         for tag in tags:
@@ -65,15 +65,15 @@ class SqliteHelpdesk:
                 added.append(tag)
         return added
 
-    def send_reply(self, tx: sqlite3.Connection, ticket_id: str, recipient: str, subject: str, body: str) -> int:
+    def send_reply(self, tx: Tx, ticket_id: str, recipient: str, subject: str, body: str) -> int:
         """Queue a reply in the outbox (the embedded helpdesk's "sent" folder)."""
         cur = tx.execute(
-            "INSERT INTO outbox (ticket_id, recipient, subject, body, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO outbox (ticket_id, recipient, subject, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
             (ticket_id, recipient, subject, body, now()),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()["id"])
 
-    def update(self, tx: sqlite3.Connection, ticket_id: str, **fields: str) -> None:
+    def update(self, tx: Tx, ticket_id: str, **fields: str) -> None:
         """Set status, priority, owner or duplicate_of."""
         allowed = {"status", "priority", "owner", "duplicate_of"}
         for key, value in fields.items():

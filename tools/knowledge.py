@@ -10,6 +10,7 @@ successor and reported as a conflict. Macros are templates, not sources, and are
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -161,10 +162,11 @@ class KnowledgeBase:
             seen.add(doc_id)
         return doc_id
 
-    def best_sentences(self, doc: Document, vector: np.ndarray, limit: int = 2) -> list[str]:
-        """The sentences of ``doc`` closest to ``vector`` (used to ground a redraft)."""
-        paragraphs = doc.paragraphs
-        if not paragraphs:
+    def best_sentences(self, doc: Document, vector: np.ndarray, limit: int = 2, exclude: set[str] | None = None) -> list[str]:
+        """The sentences of ``doc`` closest to ``vector``, skipping ``exclude`` (used to ground a redraft)."""
+        sentences = [s for p in doc.paragraphs for s in re.split(r"(?<=[.!?])\s+", p) if s.strip()]
+        sentences = [s for s in sentences if s not in (exclude or set())]
+        if not sentences:
             return []
-        scores = self.embedder.embed_array(paragraphs) @ np.asarray(vector, dtype=np.float32)
-        return [paragraphs[i] for i in np.argsort(-scores)[:limit]]
+        scores = self.embedder.embed_array(sentences) @ np.asarray(vector, dtype=np.float32)
+        return [sentences[i] for i in np.argsort(-scores)[:limit]]

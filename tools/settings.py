@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(REPO_ROOT / "data", description="The company export: knowledge/, customers.jsonl, tickets.jsonl, playbook.yaml.")
     state_dir: Path = Field(REPO_ROOT / ".support-agent", description="Index, classifier, SQLite checkpoints and the action ledger.")
     database_url: str = Field("", description="Empty: SQLite files in state_dir. postgresql://… for multi-worker deployments.")
+    db_pool_size: int = Field(10, ge=2, le=100, description="PostgreSQL connections per worker process.")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Larger request bodies are refused with 413.")
+    recover_on_start: bool = Field(True, description="Finish claimed-but-unfinished reviews and queued submits at start.")
     retrieval_k: int = Field(4, ge=1, le=20, description="Sources kept per ticket.")
     llm: str = Field("off", description="off (offline engine) | openai | local.")
 
@@ -26,6 +29,11 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         """Folder of the FAISS index and the trained classifier."""
         return self.state_dir / "index"
+
+    @property
+    def uses_postgres(self) -> bool:
+        """Whether ``database_url`` points at PostgreSQL."""
+        return self.database_url.startswith(("postgresql://", "postgres://"))
 
     @property
     def sqlite_path(self) -> Path:

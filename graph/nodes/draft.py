@@ -43,10 +43,11 @@ def _facts(engine: Engine, state: State, threshold: float) -> list[tuple[str, st
             continue
         facts.extend((sentence, source["id"]) for sentence in _sentences(source["passage"], 2))
     for note in state.get("review_notes", []):
-        hits, _ = engine.kb.search(engine.embed(note), k=1, audience="customer")
+        note_vector = engine.embed(note)
+        hits, _ = engine.kb.search(note_vector, k=1, audience="customer")
         if hits:
-            sentence = engine.kb.best_sentences(hits[0].doc, engine.embed(note), limit=1)
-            facts.extend((s, hits[0].doc.id) for s in _sentences(sentence[0], 2) if sentence)
+            used = {sentence for sentence, _ in facts}
+            facts.extend((s, hits[0].doc.id) for s in engine.kb.best_sentences(hits[0].doc, note_vector, 2, used))
     unique: dict[str, tuple[str, str]] = {}
     for sentence, source_id in facts:
         unique.setdefault(sentence, (sentence, source_id))

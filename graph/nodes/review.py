@@ -70,7 +70,7 @@ def review(state: State) -> Command[Literal["draft", "apply_actions"]]:
         value = interrupt(review_payload(state, error))
         try:
             decision = parse_decision(value)
-            approved, changes = _approved(state, decision)
+            approved, changes = ([], {}) if decision.type == "response" else _approved(state, decision)
             break
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
             error = decision_error(exc)

@@ -1,0 +1,120 @@
+"""API keys: a role (submitter, reviewer, admin) and a tenant each, stored hashed.
+
+A key reads ``sda_<key id>_<secret>``; the database keeps the key id and the SHA-256 of the
+whole key (keys are long random strings, so a fast hash is enough). Requests send it as
+``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Header, HTTPException, Request
+
+from api.db import open_store
+from tools.settings import Settings, get_settings
+from tools.store import AnyStore, now
+
+Role = Literal["submitter", "reviewer", "admin"]
+ROLES: tuple[Role, ...] = ("submitter", "reviewer", "admin")
+PREFIX = "sda"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id, role, tenant and display name."""
+
+    key_id: str
+    role: str
+    tenant: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        """How the caller appears in decisions and the audit trail."""
+        return self.name or f"key:{self.key_id}"
+
+
+def hash_key(key: str) -> str:
+    """The stored digest of a key."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def insert_key(store: AnyStore, role: str, tenant: str, name: str = "") -> str:
+    """Create a key in ``store`` and return it (the only time the plain key is visible)."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}; got '{role}'")
+    if not tenant.strip():
+        raise ValueError("tenant must not be empty")
+    key_id = secrets.token_hex(6)
+    key = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+    with store.transaction() as tx:
+        tx.execute(
+            "INSERT INTO api_keys (key_id, key_hash, role, tenant, name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (key_id, hash_key(key), role, tenant.strip(), name, now()),
+        )
+    return key
+
+
+def create_key(role: str, tenant: str, name: str = "", settings: Settings | None = None) -> str:
+    """Create an API key in the configured database (``support-agent keys create --role R --tenant T``)."""
+    store = open_store(settings or get_settings())
+    try:
+        return insert_key(store, role, tenant, name)
+    finally:
+        store.close()
+
+
+def lookup(store: AnyStore, key: str) -> Principal | None:
+    """The principal of a valid, unrevoked key."""
+    parts = key.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != PREFIX:
+        return None
+    rows = store.query("SELECT key_hash, role, tenant, name FROM api_keys WHERE key_id = ? AND revoked_at IS NULL",
+                       (parts[1],))
+    if not rows or not hmac.compare_digest(str(rows[0]["key_hash"]), hash_key(key.strip())):
+        return None
+    row = rows[0]
+    return Principal(key_id=parts[1], role=str(row["role"]), tenant=str(row["tenant"]), name=str(row["name"] or ""))
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """A dependency admitting keys with one of ``roles`` (admin is always admitted)."""
+    allowed = set(roles) | {"admin"}
+
+    def dependency(
+        request: Request,
+        authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
+        x_api_key: Annotated[str | None, Header(description="Alternative to Authorization")] = None,
+    ) -> Principal:
+        key = x_api_key
+        if authorization:
+            scheme, _, value = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not value.strip():
+                raise _unauthorized("Authorization header must be 'Bearer <API key>'")
+            key = value
+        if not key:
+            raise _unauthorized("missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
+        principal = lookup(request.app.state.desk.store, key)
+        if principal is None:
+            raise _unauthorized("invalid or revoked API key")
+        if principal.role not in allowed:
+            raise HTTPException(403, f"role '{principal.role}' may not do this; it needs one of: "
+                                     f"{', '.join(sorted(allowed))}")
+        return principal
+
+    return dependency
+
+
+Submitter = Annotated[Principal, Depends(require("submitter"))]
+Reader = Annotated[Principal, Depends(require("submitter", "reviewer"))]
+Reviewer = Annotated[Principal, Depends(require("reviewer"))]

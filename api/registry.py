@@ -1,0 +1,160 @@
+"""What the API adds to the desk: ticket ownership (tenant), idempotent submits, the audit trail.
+
+``api_tickets`` holds one row per submitted ticket: its tenant, the idempotency key, the
+ticket itself and where its first run stands (queued → running → done | failed). Inserting
+that row is the claim that makes a submit run once, even for concurrent retries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from api.auth import Principal
+from api.service import SupportDesk
+from tools.store import AnyStore, now
+
+log = logging.getLogger("support_desk.api")
+
+
+class TicketConflict(Exception):
+    """The ticket id is already used by another tenant."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The outcome of registering a submit: which thread, and whether this request created it."""
+
+    thread_id: str
+    created: bool
+
+
+def register(store: AnyStore, who: Principal, ticket: dict[str, Any], idempotency_key: str | None) -> Registration:
+    """Claim the ticket id (and idempotency key) for the caller's tenant, once."""
+    with store.transaction(lock=f"submit:{ticket['id']}") as tx:
+        if idempotency_key:
+            row = tx.execute("SELECT thread_id FROM api_tickets WHERE tenant = ? AND idempotency_key = ?",
+                             (who.tenant, idempotency_key)).fetchone()
+            if row is not None:
+                return Registration(str(row["thread_id"]), created=False)
+        row = tx.execute("SELECT tenant FROM api_tickets WHERE thread_id = ?", (ticket["id"],)).fetchone()
+        if row is not None:
+            if row["tenant"] != who.tenant:
+                raise TicketConflict(f"ticket id '{ticket['id']}' is already in use; choose another id")
+            return Registration(ticket["id"], created=False)
+        inserted = tx.execute(
+            "INSERT INTO api_tickets (thread_id, tenant, idempotency_key, submitted_by, ticket, status, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?) ON CONFLICT DO NOTHING",
+            (ticket["id"], who.tenant, idempotency_key, who.label, json.dumps(ticket), now(), now()),
+        ).rowcount
+    if not inserted:  # PostgreSQL: a concurrent submit with the same idempotency key won the unique key
+        rows = store.query("SELECT thread_id FROM api_tickets WHERE tenant = ? AND idempotency_key = ?",
+                           (who.tenant, idempotency_key))
+        if not rows:
+            raise TicketConflict(f"ticket id '{ticket['id']}' is already in use; choose another id")
+        return Registration(str(rows[0]["thread_id"]), created=False)
+    audit(store, ticket["id"], "ticket.submitted", who.label, {"idempotency_key": idempotency_key})
+    return Registration(ticket["id"], created=True)
+
+
+def owned(store: AnyStore, thread_id: str, tenant: str) -> dict[str, Any] | None:
+    """The registry row of a ticket of ``tenant`` (None for unknown ids and other tenants' tickets)."""
+    rows = store.query("SELECT thread_id, status, error, ticket, created_at FROM api_tickets "
+                       "WHERE thread_id = ? AND tenant = ?", (thread_id, tenant))
+    return rows[0] if rows else None
+
+
+def run_submission(desk: SupportDesk, thread_id: str) -> dict[str, Any] | None:
+    """Run a queued ticket to its packet or review; None if another request or worker runs it."""
+    with desk.store.transaction() as tx:
+        claimed = tx.execute("UPDATE api_tickets SET status = 'running', updated_at = ? WHERE thread_id = ? "
+                             "AND status = 'queued'", (now(), thread_id)).rowcount
+    if not claimed:
+        return None
+    ticket = json.loads(str(desk.store.query("SELECT ticket FROM api_tickets WHERE thread_id = ?",
+                                             (thread_id,))[0]["ticket"]))
+    try:
+        view = desk.submit(ticket)
+    except Exception as exc:
+        log.exception("run of ticket %s failed", thread_id)
+        _set(desk.store, thread_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+        audit(desk.store, thread_id, "run.failed", "agent", {"error": str(exc)})
+        raise
+    _set(desk.store, thread_id, status="done", tiers=json.dumps(tiers_of(view)))
+    audit(desk.store, thread_id, "run.stopped", "agent", {"status": view["status"]})
+    return view
+
+
+def after_decision(desk: SupportDesk, view: dict[str, Any], who: Principal, decision: dict[str, Any]) -> None:
+    """Record a decision in the audit trail and refresh the queue's tiers."""
+    _set(desk.store, view["thread_id"], tiers=json.dumps(tiers_of(view)))
+    audit(desk.store, view["thread_id"], "review.decided", who.label, {**decision, "status": view["status"]})
+
+
+def tiers_of(view: dict[str, Any]) -> list[str]:
+    """Permission tiers of the actions waiting for review."""
+    return sorted({a["tier"] for i in view["interrupts"] for a in i["action_request"]["args"]["actions"]})
+
+
+def _set(store: AnyStore, thread_id: str, **fields: str) -> None:
+    assignments = ", ".join(f"{key} = ?" for key in fields)
+    with store.transaction() as tx:
+        tx.execute(f"UPDATE api_tickets SET {assignments}, updated_at = ? WHERE thread_id = ?",  # noqa: S608 - keys are ours
+                   (*fields.values(), now(), thread_id))
+
+
+def audit(store: AnyStore, thread_id: str, event: str, actor: str, detail: dict[str, Any]) -> None:
+    """Append an event to a ticket's audit trail."""
+    with store.transaction() as tx:
+        tx.execute("INSERT INTO audit (thread_id, event, actor, detail, at) VALUES (?, ?, ?, ?, ?)",
+                   (thread_id, event, actor, json.dumps(detail, default=str), now()))
+
+
+def trail(desk: SupportDesk, thread_id: str) -> list[dict[str, Any]]:
+    """Audit events, decision claims and applied actions of a ticket, oldest first."""
+    events = [{"at": r["at"], "event": r["event"], "actor": r["actor"], "detail": json.loads(str(r["detail"]))}
+              for r in desk.store.query("SELECT event, actor, detail, at FROM audit WHERE thread_id = ? ORDER BY id",
+                                        (thread_id,))]
+    events += [{"at": r["decided_at"], "event": "review.claimed", "actor": r["reviewer"],
+                "detail": {"interrupt_id": r["interrupt_id"], "decision": r["decision"], "completed_at": r["completed_at"]}}
+               for r in desk.store.query("SELECT * FROM decisions WHERE thread_id = ?", (thread_id,))]
+    events += [{"at": r["applied_at"], "event": "action.applied", "actor": "agent",
+                "detail": {"action_id": r["action_id"], "action": r["action"], "tier": r["tier"],
+                           "args": json.loads(str(r["args"])), "result": json.loads(str(r["result"]))}}
+               for r in desk.engine.runner.ledger(thread_id)]
+    return sorted(events, key=lambda e: str(e["at"]))
+
+
+def review_queue(desk: SupportDesk, tenant: str, tier: list[str] | None, category: str | None,
+                 min_age_minutes: float | None, max_age_minutes: float | None, limit: int) -> list[dict[str, Any]]:
+    """The tenant's pending reviews, most at risk of breaching their SLA first."""
+    sql = ("SELECT r.thread_id, r.ticket_id, r.category, r.priority, r.sla_hours, r.risk_flags, r.summary, "
+           "r.interrupt_id, r.created_at, a.tiers FROM runs r JOIN api_tickets a ON a.thread_id = r.thread_id "
+           "WHERE r.status = 'awaiting_review' AND a.tenant = ?")
+    params: tuple[object, ...] = (tenant,)
+    if category:
+        sql, params = sql + " AND r.category = ?", (*params, category)
+    current = datetime.now(UTC)
+    out = []
+    for row in desk.store.query(sql, params):
+        created = datetime.fromisoformat(str(row["created_at"]))
+        age = (current - created).total_seconds() / 60
+        tiers = json.loads(str(row.pop("tiers") or "[]"))
+        if (tier and not set(tier) & set(tiers)) or (min_age_minutes is not None and age < min_age_minutes) \
+                or (max_age_minutes is not None and age > max_age_minutes):
+            continue
+        sla_hours = float(row["sla_hours"]) if row["sla_hours"] is not None else 72.0  # type: ignore[arg-type]
+        remaining = sla_hours * 60 - age
+        out.append({**row, "risk_flags": json.loads(str(row["risk_flags"] or "[]")), "tiers": tiers,
+                    "age_minutes": round(age, 1), "sla_remaining_minutes": round(remaining, 1),
+                    "sla_breached": remaining < 0})
+    out.sort(key=lambda r: (r["sla_remaining_minutes"], r["created_at"]))
+    return out[:limit]
+
+
+def queued(store: AnyStore) -> list[str]:
+    """Submits accepted with ``wait=false`` whose run never started (the process stopped first)."""
+    return [str(r["thread_id"]) for r in store.query("SELECT thread_id FROM api_tickets WHERE status = 'queued'")]

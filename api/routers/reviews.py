@@ -1,0 +1,65 @@
+"""Reviews: the pending queue and decisions (exactly once per interrupt)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+
+from api import registry
+from api.auth import Reviewer
+from api.routers.tickets import ERRORS, current_view
+from api.schemas import Conflict, Problem, ReviewIn, ReviewItem, TicketView
+from api.service import InvalidDecision, NotFound, NotPending, SupportDesk
+
+router = APIRouter(tags=["reviews"])
+
+
+@router.get("/v1/reviews", response_model=list[ReviewItem], responses=ERRORS,
+            summary="Pending reviews, most at risk of breaching their SLA first")
+def queue(
+    request: Request, who: Reviewer,
+    tier: Annotated[list[str] | None, Query(description="Only reviews gating an action of these tiers")] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    min_age_minutes: Annotated[float | None, Query(ge=0, description="Waiting at least this long")] = None,
+    max_age_minutes: Annotated[float | None, Query(ge=0, description="Waiting at most this long")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Any:
+    """The caller's tenant's queue, sorted by minutes left until the SLA is breached."""
+    desk: SupportDesk = request.app.state.desk
+    return registry.review_queue(desk, who.tenant, tier, category, min_age_minutes, max_age_minutes, limit)
+
+
+@router.post(
+    "/v1/tickets/{ticket_id}/review", response_model=TicketView,
+    responses={**ERRORS, 409: {"model": Conflict, "description": "No longer pending: who decided and when"},
+               422: {"model": Problem, "description": "Invalid decision"}},
+    summary="Decide a pending review (applied exactly once)",
+)
+def decide(request: Request, ticket_id: str, body: ReviewIn, who: Reviewer) -> Any:
+    """Accept, edit, respond to or ignore the interrupt ``interrupt_id``; a second decision gets 409."""
+    desk: SupportDesk = request.app.state.desk
+    row = registry.owned(desk.store, ticket_id, who.tenant)
+    if row is None:
+        raise HTTPException(404, f"unknown ticket '{ticket_id}'")
+    decision = body.model_dump(exclude={"interrupt_id"}, exclude_none=True)
+    try:
+        view = desk.decide(ticket_id, decision, interrupt_id=body.interrupt_id, reviewer=who.label)
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except InvalidDecision as exc:
+        raise HTTPException(422, f"invalid decision: {exc}") from exc
+    except NotPending as exc:
+        if exc.decided is None:
+            raise HTTPException(404, f"ticket '{ticket_id}' has no interrupt '{body.interrupt_id}' "
+                                     "(GET the ticket for its pending interrupt ids)") from exc
+        decided = exc.decided
+        registry.audit(desk.store, ticket_id, "review.refused", who.label,
+                       {"interrupt_id": body.interrupt_id, "decided_by": decided.get("reviewer")})
+        return JSONResponse({"detail": f"interrupt '{body.interrupt_id}' was already decided by "
+                                       f"{decided.get('reviewer')} at {decided.get('decided_at')}",
+                             "decided": decided}, status_code=409)
+    registry.after_decision(desk, view, who, {"interrupt_id": body.interrupt_id, "type": body.type})
+    view["history"] = current_view(desk, ticket_id, row).get("history", [])
+    return view

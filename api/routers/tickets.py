@@ -1,0 +1,102 @@
+"""Tickets: submit (idempotent, sync or in the background), read, audit trail."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Body, Header, HTTPException, Query, Request, Response
+
+from api import registry
+from api.auth import Reader, Reviewer, Submitter
+from api.schemas import TICKET_EXAMPLE, Accepted, AuditEvent, Problem, TicketIn, TicketView
+from api.service import NotFound, SupportDesk
+
+router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Missing or invalid API key"},
+    403: {"model": Problem, "description": "The key's role may not do this"},
+    404: {"model": Problem, "description": "Unknown ticket (or another tenant's)"},
+}
+
+
+def _desk(request: Request) -> SupportDesk:
+    desk: SupportDesk = request.app.state.desk
+    return desk
+
+
+def current_view(desk: SupportDesk, thread_id: str, row: dict[str, Any]) -> dict[str, Any]:
+    """The run's view, or where its submit stands when the run has not produced state yet."""
+    try:
+        view = desk.view(thread_id)
+    except NotFound:
+        return {"thread_id": thread_id, "status": row["status"], "ticket": json.loads(str(row["ticket"])),
+                "error": row.get("error")}
+    config = desk.config(thread_id)
+    view["history"] = [
+        {"checkpoint_id": s.config["configurable"]["checkpoint_id"], "step": s.metadata.get("step") if s.metadata else None,
+         "next": list(s.next), "created_at": s.created_at}
+        for s in desk.graph.get_state_history(config, limit=25)
+    ]
+    return view
+
+
+@router.post(
+    "", status_code=201, response_model=TicketView,
+    responses={**ERRORS, 200: {"model": TicketView, "description": "Replay: this ticket / idempotency key already ran"},
+               202: {"model": Accepted, "description": "wait=false: accepted, runs in the background"},
+               409: {"model": Problem, "description": "Ticket id used by another tenant"},
+               413: {"model": Problem, "description": "Body larger than 1 MB"}},
+    summary="Submit a ticket: run it to its packet and review checkpoint",
+)
+def submit(
+    request: Request, response: Response, background: BackgroundTasks, who: Submitter,
+    ticket: Annotated[TicketIn, Body(openapi_examples={"refund": {"value": TICKET_EXAMPLE}})],
+    wait: Annotated[bool, Query(description="false: return 202 at once and run in the background")] = True,
+    idempotency_key: Annotated[str | None, Header(max_length=200, description="Retries with the same key "
+                                                  "return the same run")] = None,
+) -> Any:
+    """Create the run; a retried request (same ``Idempotency-Key`` or ticket id) returns the same run."""
+    desk = _desk(request)
+    data = ticket.model_dump(exclude_none=True)
+    data["id"] = ticket.id or f"T-{uuid.uuid4().hex[:12]}"
+    try:
+        reg = registry.register(desk.store, who, data, idempotency_key)
+    except registry.TicketConflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+    location = f"/v1/tickets/{reg.thread_id}"
+    response.headers["Location"] = location
+    row = registry.owned(desk.store, reg.thread_id, who.tenant) or {}
+    if not reg.created and row.get("status") in ("done", "failed"):
+        response.status_code = 200
+        return current_view(desk, reg.thread_id, row)
+    if reg.created and wait:
+        view = registry.run_submission(desk, reg.thread_id)
+        if view is not None:
+            return view
+    elif reg.created:
+        background.add_task(registry.run_submission, desk, reg.thread_id)
+    # wait=false, or a retry arriving while the first request still runs the ticket
+    return Response(json.dumps({"thread_id": reg.thread_id, "status": row.get("status", "queued"), "location": location}),
+                    status_code=202, media_type="application/json", headers={"Location": location})
+
+
+@router.get("/{ticket_id}", response_model=TicketView, responses=ERRORS, summary="A ticket's run")
+def get_ticket(request: Request, ticket_id: str, who: Reader) -> Any:
+    """Status, packet, pending interrupts (with ids), decisions, ledger and checkpoint history."""
+    desk = _desk(request)
+    row = registry.owned(desk.store, ticket_id, who.tenant)
+    if row is None:
+        raise HTTPException(404, f"unknown ticket '{ticket_id}'")
+    return current_view(desk, ticket_id, row)
+
+
+@router.get("/{ticket_id}/audit", response_model=list[AuditEvent], responses=ERRORS, summary="A ticket's audit trail")
+def audit(request: Request, ticket_id: str, who: Reviewer) -> Any:
+    """Submits, runs, decision claims, decisions and every applied action, oldest first."""
+    desk = _desk(request)
+    if registry.owned(desk.store, ticket_id, who.tenant) is None:
+        raise HTTPException(404, f"unknown ticket '{ticket_id}'")
+    return registry.trail(desk, ticket_id)

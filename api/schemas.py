@@ -1,0 +1,91 @@
+"""Request and response bodies of the HTTP API (documented in OpenAPI with examples)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.service import TicketIn
+
+__all__ = ["TicketIn", "TicketView", "Accepted", "ReviewIn", "ReviewItem", "AuditEvent", "Problem", "Conflict"]
+
+TICKET_EXAMPLE = {"id": "A1", "customer_id": "cus_001", "subject": "Refund please",
+                  "body": "Refund invoice INV-20931 because we downgraded"}
+
+
+class TicketView(BaseModel):
+    """A ticket's run: status, packet, pending interrupts (with ids), decisions, ledger and history."""
+
+    thread_id: str
+    status: str = Field(description="queued | running | failed | awaiting_review | completed | rejected | …")
+    ticket: dict[str, Any] | None = None
+    packet: dict[str, Any] | None = None
+    interrupts: list[dict[str, Any]] = Field(default_factory=list, description="Pending reviews; decide by `id`.")
+    decisions: list[dict[str, Any]] = Field(default_factory=list)
+    ledger: list[dict[str, Any]] = Field(default_factory=list, description="Actions applied, once each.")
+    history: list[dict[str, Any]] = Field(default_factory=list, description="Checkpoints, newest first.")
+    error: str | None = None
+
+
+class Accepted(BaseModel):
+    """A submit accepted with ``wait=false``: poll ``location``."""
+
+    thread_id: str
+    status: str
+    location: str
+
+
+class ReviewIn(BaseModel):
+    """A reviewer's decision on one pending interrupt."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"interrupt_id": "bfd0d9ff595c61890b5b32bb5f164874", "type": "accept"},
+        {"interrupt_id": "bfd0d9ff595c61890b5b32bb5f164874", "type": "edit",
+         "args": {"reply": "Hi Dana, …", "actions": ["a4-send_reply"]}},
+        {"interrupt_id": "bfd0d9ff595c61890b5b32bb5f164874", "type": "response", "args": "Mention the MSA credit."},
+        {"interrupt_id": "bfd0d9ff595c61890b5b32bb5f164874", "type": "ignore"},
+    ]})
+    interrupt_id: str = Field(min_length=1, max_length=128, description="The `id` of a pending interrupt.")
+    type: Literal["accept", "edit", "response", "ignore"]
+    args: Any = Field(None, description="edit: {reply?, actions?}; response: the comment (string).")
+
+
+class ReviewItem(BaseModel):
+    """One pending review in the queue."""
+
+    thread_id: str
+    ticket_id: str | None = None
+    category: str | None = None
+    priority: str | None = None
+    summary: str | None = None
+    interrupt_id: str | None = None
+    tiers: list[str] = Field(default_factory=list)
+    risk_flags: list[Any] = Field(default_factory=list)
+    sla_hours: float | None = None
+    created_at: str
+    age_minutes: float
+    sla_remaining_minutes: float
+    sla_breached: bool
+
+
+class AuditEvent(BaseModel):
+    """One entry of a ticket's audit trail."""
+
+    at: str
+    event: str
+    actor: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Problem(BaseModel):
+    """An error: ``detail`` says why."""
+
+    detail: Any
+
+
+class Conflict(BaseModel):
+    """409: the interrupt is no longer pending; ``decided`` says who decided it and when."""
+
+    detail: str
+    decided: dict[str, Any] | None = None

@@ -1,0 +1,1 @@
+"""Evaluations: labeled dataset, evaluator functions, the LangSmith runner, reports and CI thresholds."""

@@ -1,0 +1,116 @@
+"""Unit tests for tools.classifier.TextClassifier on a small synthetic 3-class problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tools.classifier import TextClassifier
+
+DIM = 32
+WORDS = {
+    "billing": ["invoice", "refund", "charge", "payment", "bill", "price"],
+    "login": ["password", "login", "account", "locked", "reset", "signin"],
+    "shipping": ["delivery", "parcel", "courier", "tracking", "shipped", "package"],
+}
+FILLER = ["please", "help", "my", "the", "is", "not", "working", "today", "urgent", "hello"]
+CENTRES = {label: np.random.default_rng(i).normal(size=DIM) for i, label in enumerate(WORDS)}
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def _make(n_per_class: int, seed: int) -> tuple[list[str], list[str], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    texts, labels, vectors = [], [], []
+    for label, words in WORDS.items():
+        for _ in range(n_per_class):
+            tokens = list(rng.choice(words, size=2)) + list(rng.choice(FILLER, size=4))
+            rng.shuffle(tokens)
+            texts.append(" ".join(tokens))
+            labels.append(label)
+            vectors.append(CENTRES[label] + rng.normal(scale=0.8, size=DIM))
+    return texts, labels, _unit(np.array(vectors))
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[list[str], list[str], np.ndarray]:
+    return _make(20, seed=1)
+
+
+@pytest.fixture(scope="module")
+def fitted(data: tuple[list[str], list[str], np.ndarray]) -> TextClassifier:
+    texts, labels, vectors = data
+    return TextClassifier(seed=0).fit(texts, labels, vectors)
+
+
+def test_learns_and_predicts_held_out(fitted: TextClassifier) -> None:
+    texts, labels, vectors = _make(10, seed=99)
+    predicted = [label for label, _ in fitted.predict(texts, vectors)]
+    accuracy = np.mean(np.array(predicted) == np.array(labels))
+    assert accuracy >= 0.9
+    assert sorted(fitted.classes_) == sorted(WORDS)
+
+
+def test_probabilities_are_a_distribution(fitted: TextClassifier) -> None:
+    texts, _, vectors = _make(5, seed=7)
+    proba = fitted.predict_proba(texts, vectors)
+    assert proba.shape == (len(texts), 3)
+    assert np.all(proba >= 0) and np.all(proba <= 1)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+    for (label, conf), row in zip(fitted.predict(texts, vectors), proba, strict=True):
+        assert 0.0 <= conf <= 1.0
+        assert conf == pytest.approx(row.max())
+        assert label == fitted.classes_[int(row.argmax())]
+
+
+def test_confidence_higher_on_clear_than_ambiguous(fitted: TextClassifier) -> None:
+    clear_texts = ["refund the invoice charge", "password reset account locked", "courier parcel tracking"]
+    clear_vectors = _unit(np.array([CENTRES[k] for k in WORDS]))
+    ambiguous_texts = ["refund password", "parcel login", "invoice tracking"]
+    ambiguous_vectors = _unit(
+        np.array(
+            [
+                CENTRES["billing"] + CENTRES["login"],
+                CENTRES["shipping"] + CENTRES["login"],
+                CENTRES["billing"] + CENTRES["shipping"],
+            ]
+        )
+    )
+    clear = [c for _, c in fitted.predict(clear_texts, clear_vectors)]
+    ambiguous = [c for _, c in fitted.predict(ambiguous_texts, ambiguous_vectors)]
+    assert [lab for lab, _ in fitted.predict(clear_texts, clear_vectors)] == list(WORDS)
+    assert min(clear) > 0.8
+    assert max(ambiguous) < min(clear)
+    assert max(ambiguous) < 0.8
+
+
+def test_save_load_round_trip(fitted: TextClassifier, tmp_path: Path) -> None:
+    texts, _, vectors = _make(5, seed=3)
+    path = tmp_path / "clf.joblib"
+    fitted.save(path)
+    loaded = TextClassifier.load(path)
+    assert loaded.classes_ == fitted.classes_
+    np.testing.assert_array_equal(loaded.predict_proba(texts, vectors), fitted.predict_proba(texts, vectors))
+    assert loaded.predict(texts, vectors) == fitted.predict(texts, vectors)
+
+
+def test_deterministic_with_same_seed(data: tuple[list[str], list[str], np.ndarray]) -> None:
+    texts, labels, vectors = data
+    probe_texts, _, probe_vectors = _make(5, seed=11)
+    a = TextClassifier(seed=5).fit(texts, labels, vectors).predict_proba(probe_texts, probe_vectors)
+    b = TextClassifier(seed=5).fit(texts, labels, vectors).predict_proba(probe_texts, probe_vectors)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_rejects_mismatched_vectors(fitted: TextClassifier) -> None:
+    with pytest.raises(ValueError, match="shape"):
+        fitted.predict_proba(["one", "two"], np.zeros((3, DIM), dtype=np.float32))
+
+
+def test_unfitted_raises() -> None:
+    with pytest.raises(RuntimeError, match="not fitted"):
+        TextClassifier().predict_proba(["x"], np.zeros((1, DIM), dtype=np.float32))

@@ -1,0 +1,48 @@
+"""Loading a company export: the sample validates, broken files are reported with file:line: reason."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tools.data import DataError, load_company
+
+
+def test_sample_company_meets_the_spec() -> None:
+    data = load_company(REPO / "data")
+    assert len(data.documents) >= 40
+    assert len(data.customers) >= 25
+    assert len(data.tickets) >= 150
+    superseded = {old for d in data.documents.values() for old in d.supersedes}
+    assert len(superseded) >= 3
+    assert {d.audience for d in data.documents.values()} == {"customer", "internal"}
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(REPO / "data", target)
+    return target
+
+
+def test_invalid_files_are_reported_with_file_line_and_reason(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    with (root / "tickets.jsonl").open("a") as f:
+        f.write('{"id": "T-bad", "subject": "x"\n')
+        f.write('{"id": "T-bad2", "subject": "x", "body": "y", "category": "astrology"}\n')
+    (root / "knowledge" / "kb-broken.md").write_text("---\nid: kb-broken\ntitle: Broken\nkind: wiki\n---\nBody\n")
+    with pytest.raises(DataError) as err:
+        load_company(root)
+    problems = "\n".join(err.value.problems)
+    lines = len((root / "tickets.jsonl").read_text().splitlines())
+    assert f"tickets.jsonl:{lines - 1}: invalid JSON" in problems
+    assert f"tickets.jsonl:{lines}: unknown category 'astrology'" in problems
+    assert "kb-broken.md:2: missing front-matter keys: authority, audience, owner, updated_at" in problems
+
+
+def test_supersedes_must_point_at_an_existing_document(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    doc = root / "knowledge" / "kb-refund-policy.md"
+    doc.write_text(doc.read_text().replace("supersedes: [kb-refund-policy-2024]", "supersedes: [kb-nope]"))
+    with pytest.raises(DataError, match="supersedes unknown document 'kb-nope'"):
+        load_company(root)
