@@ -9,6 +9,7 @@ API keys all live in that one database.
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -65,7 +66,10 @@ def open_database(settings: Settings) -> tuple[BaseCheckpointSaver[Any], AnyStor
     pool = pool_for(settings.database_url, settings.db_pool_size)
     saver = PostgresSaver(pool)
     with pool.connection() as conn:  # setup() migrates; two workers starting together must not race
-        conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK,))
+        # Poll rather than block: setup() runs CREATE INDEX CONCURRENTLY, which waits for every open
+        # transaction — including a statement blocked on this lock — and would wait forever.
+        while not conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (_SETUP_LOCK,)).fetchone()["got"]:
+            time.sleep(0.2)
         try:
             saver.setup()
         finally:

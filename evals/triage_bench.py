@@ -15,6 +15,7 @@ import csv
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
@@ -71,7 +72,7 @@ def read_labelled_csv(path: Path) -> tuple[list[str], list[str]]:
 
 def run_triage_benchmark(
     train_csv: Path, test_csv: Path, progress: Callable[[str], None] | None = None
-) -> dict:
+) -> dict[str, Any]:
     """Train on ``train_csv``, evaluate on ``test_csv``.
 
     Args:

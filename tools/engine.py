@@ -7,6 +7,7 @@ or the labeled tickets change (content hashes).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from tools.actions import ActionRunner
+from tools import classifier as classifier_module
 from tools.classifier import TextClassifier
 from tools.crm import FileCRM
 from tools.data import CompanyData, load_company
@@ -73,7 +75,9 @@ def _train_classifier(data: CompanyData, embedder: MiniLMEmbeddings, index_dir: 
     texts = [ticket_text(t) for t in data.tickets]
     labels = [t["category"] for t in data.tickets]
     model_file, vec_file, meta_file = index_dir / "classifier.pkl", index_dir / "history.npy", index_dir / "classifier.json"
-    expected = {"training_hash": data.training_hash(), "model": MODEL_ID}
+    # The classifier's own code is part of the key: a changed model class retrains.
+    code = hashlib.sha256(Path(classifier_module.__file__ or "").read_bytes()).hexdigest()
+    expected = {"training_hash": data.training_hash(), "model": MODEL_ID, "classifier_code": code}
     if meta_file.exists() and json.loads(meta_file.read_text()) == expected and model_file.exists():
         return TextClassifier.load(model_file), np.load(vec_file), False
     if progress:
@@ -109,8 +113,6 @@ def build_engine(settings: Settings, progress: Progress | None = None) -> Engine
 
 
 def _data_key(data_dir: Path) -> str:
-    import hashlib
-
     return hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:10]  # noqa: S324 - a folder name, not security
 
 

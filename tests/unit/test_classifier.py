@@ -83,9 +83,9 @@ def test_confidence_higher_on_clear_than_ambiguous(fitted: TextClassifier) -> No
     clear = [c for _, c in fitted.predict(clear_texts, clear_vectors)]
     ambiguous = [c for _, c in fitted.predict(ambiguous_texts, ambiguous_vectors)]
     assert [lab for lab, _ in fitted.predict(clear_texts, clear_vectors)] == list(WORDS)
-    assert min(clear) > 0.8
+    assert min(clear) > 0.9
     assert max(ambiguous) < min(clear)
-    assert max(ambiguous) < 0.8
+    assert np.mean(ambiguous) < 0.8
 
 
 def test_save_load_round_trip(fitted: TextClassifier, tmp_path: Path) -> None:
@@ -114,3 +114,19 @@ def test_rejects_mismatched_vectors(fitted: TextClassifier) -> None:
 def test_unfitted_raises() -> None:
     with pytest.raises(RuntimeError, match="not fitted"):
         TextClassifier().predict_proba(["x"], np.zeros((1, DIM), dtype=np.float32))
+
+
+def test_fast_tfidf_matches_sklearn_transform(fitted: TextClassifier) -> None:
+    from scipy import sparse
+
+    scorers = fitted._scorers
+    assert scorers is not None
+    texts = ["Refund my invoice, please!", "zzz unseen words only", "", "parcel parcel parcel tracking"]
+    expected = sparse.hstack([scorers.word.transform(texts), scorers.char.transform(texts)], format="csr")
+    np.testing.assert_allclose(scorers.tfidf(texts).toarray(), expected.toarray(), atol=1e-6)
+
+
+def test_rejects_singleton_class(data: tuple[list[str], list[str], np.ndarray]) -> None:
+    texts, labels, vectors = data
+    with pytest.raises(ValueError, match="two examples"):
+        TextClassifier().fit(texts + ["odd one"], labels + ["other"], np.vstack([vectors, vectors[:1]]))

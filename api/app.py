@@ -1,0 +1,141 @@
+"""The HTTP API: ``create_app()`` builds the FastAPI app; the lifespan opens the desk.
+
+Run it with ``uvicorn --factory api.app:create_app --workers 2``. Each worker process loads
+the engine, opens the configured database (SQLite files, or PostgreSQL with one pool per
+worker), creates missing tables and, once across workers, finishes work a stopped process
+left behind: claimed-but-unfinished decisions and submits accepted with ``wait=false``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import registry
+from api.db import API_SCHEMA
+from api.routers import health, reviews, tickets
+from api.service import SupportDesk
+from tools.settings import Settings, get_settings
+
+log = logging.getLogger("support_desk.api")
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        """Wrap ``app``."""
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Buffer the body up to the limit, then replay it to the app."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_large(scope, receive, send)
+            return
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse({"detail": f"request body larger than {self.limit} bytes"}, status_code=413,
+                                headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """400 for malformed JSON, 422 for a body or parameter that does not validate; always with the reason."""
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        reason = "; ".join(str(e.get("ctx", {}).get("error", e.get("msg"))) for e in errors)
+        return JSONResponse({"detail": f"malformed JSON: {reason}"}, status_code=400)
+    reason = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors)
+    return JSONResponse({"detail": reason, "errors": jsonable_encoder(errors, custom_encoder={Exception: str})},
+                        status_code=422)
+
+
+async def server_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug or an outage: logged with its traceback; the client gets a short reason."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": f"internal error ({type(exc).__name__}); see the server log"}, status_code=500)
+
+
+def startup(settings: Settings) -> SupportDesk:
+    """Open the desk and, once across worker processes, finish what a stopped process left."""
+    desk = SupportDesk(settings)
+    desk.store.ensure(API_SCHEMA)
+    if settings.recover_on_start:
+        with desk.store.leader("recover") as leader:
+            if leader:
+                finished = desk.recover()
+                for thread_id in registry.queued(desk.store):
+                    registry.run_submission(desk, thread_id)
+                    finished.append(thread_id)
+                if finished:
+                    log.info("recovered %d runs: %s", len(finished), ", ".join(finished))
+    return desk
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The FastAPI app (nothing is opened until the lifespan starts)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.desk = await run_in_threadpool(startup, settings)
+        try:
+            yield
+        finally:
+            app.state.desk.close()
+
+    app = FastAPI(
+        title="Support Desk Agent", version="1.0.0", lifespan=lifespan,
+        description="Submit tickets, review gated actions (exactly once), read runs and their audit trail. "
+                    "Authenticate with `Authorization: Bearer <API key>`.",
+    )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, server_error)
+    app.include_router(health.router)
+    app.include_router(tickets.router)
+    app.include_router(reviews.router)
+    return app
+
+
+def openapi_json() -> str:
+    """The OpenAPI document (for docs; builds the app without starting it)."""
+    spec: dict[str, Any] = create_app().openapi()
+    return json.dumps(spec, indent=2)
