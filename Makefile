@@ -7,7 +7,8 @@ export ORT_DISABLE_TELEMETRY := 1
 export LANGCHAIN_TRACING_V2 := false
 export LANGSMITH_TRACING := false
 
-.PHONY: install demo test lint eval bench index clean
+.PHONY: install demo test lint eval bench index studio clean
+PORT ?= 8123
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +41,10 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/packet_latency.py
+
+## LangGraph Studio / Agent Inbox server, offline: http://127.0.0.1:$(PORT)
+studio: install
+	PORT=$(PORT) scripts/studio.sh
 
 clean:
 	rm -rf $(VENV) .support-agent

@@ -7,6 +7,7 @@ object itself. Both are accepted.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -39,9 +40,9 @@ class HumanInterrupt(TypedDict):
 
 
 class EditedAction(BaseModel):
-    """An action kept by the reviewer, optionally with edited arguments."""
+    """An action kept by the reviewer, optionally with edited arguments (name and tier are ignored)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
     id: str
     args: dict[str, Any] | None = None
 
@@ -52,6 +53,18 @@ class EditArgs(BaseModel):
     model_config = ConfigDict(extra="ignore")
     reply: str | None = Field(None, min_length=1, description="The edited customer reply.")
     actions: list[EditedAction | str] | None = Field(None, description="Gated actions to keep (ids); others are dropped.")
+
+
+def _unwrap_edit(args: Any) -> Any:
+    """Agent Inbox's Edit sends the whole action request, with edited fields possibly as JSON text."""
+    if isinstance(args, dict) and args.get("action") == REVIEW_ACTION and isinstance(args.get("args"), dict):
+        args = dict(args["args"])
+    if isinstance(args, dict) and isinstance(args.get("actions"), str):
+        try:
+            args = {**args, "actions": json.loads(args["actions"])}
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"'actions' is not valid JSON: {exc.msg}") from exc
+    return args
 
 
 class ReviewDecision(BaseModel):
@@ -65,11 +78,10 @@ class ReviewDecision(BaseModel):
     @model_validator(mode="after")
     def _check_args(self) -> ReviewDecision:
         if self.type == "edit":
+            self.args = _unwrap_edit(self.args)
             edit = EditArgs.model_validate(self.args if isinstance(self.args, dict) else {})
             if edit.reply is None and edit.actions is None:
                 raise ValueError("an edit needs args with 'reply' (the edited text) and/or 'actions' (ids to keep)")
-            if isinstance(self.args, dict) and "action" in self.args and "args" in self.args:
-                raise ValueError("send the edited args themselves, not the whole action_request")
         if self.type == "response" and not (isinstance(self.args, str) and self.args.strip()):
             raise ValueError("a response needs args: the reviewer's comment as a non-empty string")
         return self

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, NotRequired, TypedDict
+from typing import Annotated, Any, NotRequired
+
+from typing_extensions import TypedDict  # LangGraph's schema export needs it on Python < 3.12
 
 
 class Ticket(TypedDict):

@@ -187,3 +187,15 @@ def test_edit_with_unknown_action_ids_is_refused_before_anything_is_claimed(desk
     with pytest.raises(InvalidDecision, match="unknown action ids"):
         desk.decide(thread, {"type": "edit", "args": {"actions": ["a99-wire_money"]}})
     assert desk.decide(thread, {"type": "accept"})["status"] == "completed"
+
+
+def test_agent_inbox_edit_shape_is_understood(desk: Any, new_id: Any) -> None:
+    thread = new_id()
+    view = desk.submit(refund_ticket(thread))
+    request = view["interrupts"][0]["action_request"]
+    kept = [a for a in request["args"]["actions"] if a["name"] != "issue_refund"]
+    edited = {"action": request["action"], "args": {"reply": "Edited in the inbox.", "actions": json.dumps(kept)}}
+    done = desk.decide(thread, [{"type": "edit", "args": edited}])
+    assert done["status"] == "completed"
+    assert "issue_refund" not in _ledger_actions(done)
+    assert [r["body"] for r in desk.store.query("SELECT body FROM outbox WHERE ticket_id = ?", (thread,))] == ["Edited in the inbox."]
