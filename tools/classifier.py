@@ -49,34 +49,26 @@ SCORERS = ("tfidf", "lr", "knn")
 class _Scorers:
     """The three base scorers fitted on one training set; ``scores`` returns ``(n, C, 3)``."""
 
-    def __init__(
-        self,
-        texts: list[str],
-        y: np.ndarray,
-        vectors: np.ndarray,
-        n_classes: int,
-        p: dict[str, Any],
-        seed: int,
-    ) -> None:
+    def __init__(self, texts: list[str], y: np.ndarray, x: np.ndarray, n: int, p: dict[str, Any], seed: int):
         self.word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
         self.char = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float32
         )
         tfidf = sparse.hstack([self.word.fit_transform(texts), self.char.fit_transform(texts)], format="csr")
         svm = LinearSVC(C=p["svm_C"], random_state=seed).fit(tfidf, y)
-        lr = LogisticRegression(C=p["lr_C"], max_iter=3000).fit(vectors, y)
-        svm_w, self.svm_b = _full(svm.coef_, svm.intercept_, svm.classes_, n_classes)
-        self.svm_wt = np.ascontiguousarray(svm_w.T)  # (features, C): fast sparse-row products
+        lr = LogisticRegression(C=p["lr_C"], max_iter=3000).fit(x, y)
+        svm_w, self.svm_b = _full(svm.coef_, svm.intercept_, svm.classes_, n)
+        self.svm_wt = np.ascontiguousarray(svm_w.T, dtype=np.float32)  # (features, C): fast row products
         self.blocks = [
             (v.build_analyzer(), v.vocabulary_, v.idf_.astype(np.float64), offset)
             for v, offset in ((self.word, 0), (self.char, len(self.word.vocabulary_)))
         ]
         self.n_features = tfidf.shape[1]
-        self.lr_w, self.lr_b = _full(lr.coef_, lr.intercept_, lr.classes_, n_classes)
-        # Training vectors grouped by class, padded with a row of -inf similarity (index n).
-        self.train = np.vstack([vectors, np.zeros((1, vectors.shape[1]))]).astype(np.float32)
-        members = [np.flatnonzero(y == c) for c in range(n_classes)]
-        self.index = np.full((n_classes, max(len(m) for m in members)), len(y))
+        self.lr_w, self.lr_b = _full(lr.coef_, lr.intercept_, lr.classes_, n)
+        # Training vectors grouped by class, padded with a row of -inf similarity (index len(y)).
+        self.train = np.vstack([x, np.zeros((1, x.shape[1]))]).astype(np.float32)
+        members = [np.flatnonzero(y == c) for c in range(n)]
+        self.index = np.full((n, max(len(m) for m in members)), len(y))
         for c, m in enumerate(members):
             self.index[c, : len(m)] = m
         self.k = np.array([max(1, min(p["knn_k"], len(m))) for m in members])
@@ -113,19 +105,12 @@ class _Scorers:
         return np.stack([s_svm, s_lr, s_knn], axis=2).astype(np.float64)
 
 
-def _held_out_scores(
-    texts: list[str],
-    y: np.ndarray,
-    vectors: np.ndarray,
-    train: np.ndarray,
-    held: np.ndarray,
-    n_classes: int,
-    p: dict[str, Any],
-    seed: int,
-) -> np.ndarray:
-    """Fit the scorers on ``train`` rows and score the ``held`` rows."""
-    part = _Scorers([texts[i] for i in train], y[train], vectors[train], n_classes, p, seed)
-    return part.scores([texts[i] for i in held], vectors[held])
+def _held_out(texts: list[str], y: np.ndarray, x: np.ndarray, fold: Any, n: int, p: Any, seed: int) -> Any:
+    """Fit the scorers on the fold's training rows and score its held-out rows."""
+    train, held = fold
+    return _Scorers([texts[i] for i in train], y[train], x[train], n, p, seed).scores(
+        [texts[i] for i in held], x[held]
+    )
 
 
 def _full(coef: np.ndarray, intercept: np.ndarray, seen: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -194,8 +179,7 @@ class TextClassifier:
         splits = list(folds.split(vectors, y))
         jobs = p["n_jobs"] if len(texts) >= 2000 else 1
         parts = Parallel(n_jobs=jobs)(
-            delayed(_held_out_scores)(texts, y, vectors, train, held, n_classes, p, self.seed)
-            for train, held in splits
+            delayed(_held_out)(texts, y, vectors, fold, n_classes, p, self.seed) for fold in splits
         )
         oof = np.zeros((len(y), n_classes, len(SCORERS)))
         for (_, held), scores in zip(splits, parts, strict=True):
@@ -212,16 +196,15 @@ class TextClassifier:
         tied = [(*_temper(logits, y), weights) for acc, weights, logits in results if acc == top]
         log_loss, temperature, weights = min(tied, key=lambda r: r[0])
         self._weights = np.array([1.0, *weights]) * scale / temperature
-        self.cv_report = {
-            "folds": folds.get_n_splits(),
-            "oof_accuracy": top,
-            "weights": weights,
-            "temperature": temperature,
-            "oof_log_loss": log_loss,
-            "oof_accuracy_by_scorer": {
-                n: float((oof[:, :, i].argmax(1) == y).mean()) for i, n in enumerate(SCORERS)
-            },
-        }
+        by_scorer = {n: float((oof[:, :, i].argmax(1) == y).mean()) for i, n in enumerate(SCORERS)}
+        self.cv_report = dict(
+            folds=folds.get_n_splits(),
+            oof_accuracy=top,
+            weights=weights,
+            temperature=temperature,
+            oof_log_loss=log_loss,
+            oof_accuracy_by_scorer=by_scorer,
+        )
         self._scorers = _Scorers(texts, y, vectors, n_classes, p, self.seed)
         self._classes = [str(c) for c in classes]
         return self
