@@ -162,7 +162,33 @@ class SupportDesk:
         self.graph.invoke(Command(resume={target: decision.model_dump()}), self.config(thread_id), context=Context())
         with self.store.transaction() as tx:
             tx.execute("UPDATE decisions SET completed_at = ? WHERE thread_id = ? AND interrupt_id = ?", (now(), thread_id, target))
+            if decision.type != "accept":  # edits, redraft requests and rejections are what the agent learns from
+                tx.execute(
+                    "INSERT INTO feedback (thread_id, ticket_id, category, kind, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (thread_id, view["ticket"]["id"], (view["packet"] or {}).get("category"), decision.type,
+                     json.dumps(decision.args), now()),
+                )
         return self._record(thread_id)
+
+    def learning_report(self) -> dict[str, Any]:
+        """Knowledge gaps, reviewer edits and overrides per category: where knowledge or rules need work."""
+        decided = self.store.query(
+            "SELECT r.category, d.decision, COUNT(*) AS n FROM decisions d JOIN runs r ON r.thread_id = d.thread_id "
+            "GROUP BY r.category, d.decision ORDER BY r.category"
+        )
+        by_category: dict[str, dict[str, int]] = {}
+        for row in decided:
+            by_category.setdefault(str(row["category"]), {})[str(row["decision"])] = int(str(row["n"]))
+        for counts in by_category.values():
+            total = sum(counts.values())
+            counts["total"] = total
+            counts["edit_rate_pct"] = round(100 * (total - counts.get("accept", 0)) / total) if total else 0
+        gaps = self.store.query(
+            "SELECT category, COUNT(*) AS n, MIN(top_score) AS worst, GROUP_CONCAT(query, ' | ') AS examples "
+            "FROM knowledge_gaps GROUP BY category ORDER BY n DESC"
+        )
+        recent = self.store.query("SELECT ticket_id, category, kind, detail, created_at FROM feedback ORDER BY id DESC LIMIT 10")
+        return {"decisions_by_category": by_category, "knowledge_gaps": gaps, "recent_feedback": recent}
 
     def _claim(self, thread_id: str, interrupt_id: str, decision: dict[str, Any]) -> None:
         with self.store.transaction(lock=f"decide:{thread_id}") as tx:

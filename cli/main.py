@@ -202,6 +202,21 @@ def cmd_kb_search(args: argparse.Namespace) -> None:
         print(f"⚠ conflict: {c['reason']}")
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    """What the agent learned: edit/override rates per category and knowledge gaps."""
+    report = _desk().learning_report()
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+        return
+    print("Reviewer decisions per category (edit rate = share not accepted as drafted):")
+    for category, counts in report["decisions_by_category"].items():
+        print(f"  {category:<16} {counts['total']:>4} decided  accept {counts.get('accept', 0):>3}  edit {counts.get('edit', 0):>3}  "
+              f"respond {counts.get('response', 0):>3}  reject {counts.get('ignore', 0):>3}  edit rate {counts['edit_rate_pct']}%")
+    print("Knowledge gaps (tickets without a confident source):")
+    for gap in report["knowledge_gaps"] or [{"category": "none", "n": 0, "worst": 0, "examples": ""}]:
+        print(f"  {gap['category']:<16} {gap['n']:>4}  e.g. {str(gap['examples'] or '')[:100]}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``support-agent``."""
     parser = argparse.ArgumentParser(prog="support-agent", description="Supervised customer-support agent (offline).")
@@ -231,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("thread")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_show)
+    p = sub.add_parser("report", help="learning report: edit rates, overrides, knowledge gaps")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_report)
     p = sub.add_parser("index", help="rebuild the index and the classifier")
     p.set_defaults(func=cmd_index)
     p = sub.add_parser("kb", help="knowledge base tools")

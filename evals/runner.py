@@ -71,8 +71,14 @@ def prepare_state(state_dir: Path | None = None) -> Path:
     return state
 
 
-def make_target(engine_mode: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """The function LangSmith evaluates: one ticket in, the packet and the run's gating facts out."""
+def make_target(engine_mode: str, trace_graph: bool) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The function LangSmith evaluates: one ticket in, the packet and the run's gating facts out.
+
+    Offline (``trace_graph`` false) the graph's own LangChain tracer is switched off: it would
+    otherwise pick up the evaluation's tracing context and retry posting to the LangSmith API.
+    """
+    from langsmith import tracing_context
+
     from api.service import SupportDesk
     from graph.context import Context
     from tools.settings import get_settings
@@ -80,9 +86,10 @@ def make_target(engine_mode: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     desk = SupportDesk(get_settings())
 
     def target(inputs: dict[str, Any]) -> dict[str, Any]:
-        started = time.perf_counter()
-        view = desk.submit(dict(inputs["ticket"]), Context(engine=engine_mode))
-        latency = time.perf_counter() - started
+        with tracing_context(enabled=trace_graph):
+            started = time.perf_counter()
+            view = desk.submit(dict(inputs["ticket"]), Context(engine=engine_mode))
+            latency = time.perf_counter() - started
         packet = dict(view["packet"] or {})
         customer = packet.get("customer", {})
         packet["customer"] = {k: customer.get(k) for k in ("id", "name", "plan", "vip", "contract_notes")}
@@ -148,7 +155,7 @@ def run(examples: Sequence[EvalExample], engine_mode: str = "offline") -> list[d
     client, data, upload = _client_and_data(examples)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*is in beta")  # upload_runs is a beta flag
-        results = evaluate(make_target(engine_mode), data=data, evaluators=_langsmith_evaluators(kb, actions),
+        results = evaluate(make_target(engine_mode, upload), data=data, evaluators=_langsmith_evaluators(kb, actions),
                            experiment_prefix=f"support-desk-{engine_mode}", max_concurrency=0,
                            upload_runs=upload, client=client, metadata={"engine": engine_mode})
     by_id = {e.ticket.id: e for e in examples}

@@ -90,21 +90,16 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def warm_index(request: pytest.FixtureRequest) -> Path:
-    """The engine's index folder, built once and kept across runs in pytest's cache.
-
-    The session's shared state directory (tests/conftest.py) links to it too when it has no index yet.
-    """
+def warm_index(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The engine's index folder, built once and kept across runs in pytest's cache (content-hashed)."""
     cache = request.config.cache
     assert cache is not None, "the cache provider is needed to keep the built index"
     index = cache.mkdir("support-desk-index")
-    shared = Path(os.environ["SUPPORT_STATE_DIR"])
-    if not (shared / "index").exists():
-        shared.mkdir(parents=True, exist_ok=True)
-        (shared / "index").symlink_to(index, target_is_directory=True)
+    state = tmp_path_factory.mktemp("warm")
+    (state / "index").symlink_to(index, target_is_directory=True)
     subprocess.run([sys.executable, "-c", "from tools.engine import get_engine; get_engine()"], cwd=REPO,
-                   env=base_env(shared, ""), check=True, timeout=600)
-    return (shared / "index").resolve()
+                   env=base_env(state, ""), check=True, timeout=600)
+    return index
 
 
 def make_state_dir(tmp_path_factory: pytest.TempPathFactory, warm_index: Path, name: str) -> Path:

@@ -199,3 +199,20 @@ def test_agent_inbox_edit_shape_is_understood(desk: Any, new_id: Any) -> None:
     assert done["status"] == "completed"
     assert "issue_refund" not in _ledger_actions(done)
     assert [r["body"] for r in desk.store.query("SELECT body FROM outbox WHERE ticket_id = ?", (thread,))] == ["Edited in the inbox."]
+
+
+def test_learning_report_counts_edits_overrides_and_knowledge_gaps(desk: Any, new_id: Any) -> None:
+    before = desk.learning_report()["decisions_by_category"].get("refund", {})
+    thread = new_id()
+    desk.submit(refund_ticket(thread))
+    desk.decide(thread, {"type": "edit", "args": {"reply": "Shorter reply."}})
+    after = desk.learning_report()
+    assert after["decisions_by_category"]["refund"]["edit"] == before.get("edit", 0) + 1
+    assert after["recent_feedback"][0]["ticket_id"] == thread
+    gap = new_id()
+    view = desk.submit({"id": gap, "customer_id": "cus_004", "subject": "Question",
+                        "body": "Do you sell garden furniture or lawn mowers?"})
+    assert "low_retrieval_confidence" in view["packet"]["risk_flags"]
+    gaps_before = sum(int(g["n"]) for g in desk.learning_report()["knowledge_gaps"])
+    desk.decide(gap, {"type": "accept"})
+    assert sum(int(g["n"]) for g in desk.learning_report()["knowledge_gaps"]) == gaps_before + 1

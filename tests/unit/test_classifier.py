@@ -130,3 +130,19 @@ def test_rejects_singleton_class(data: tuple[list[str], list[str], np.ndarray]) 
     texts, labels, vectors = data
     with pytest.raises(ValueError, match="two examples"):
         TextClassifier().fit(texts + ["odd one"], labels + ["other"], np.vstack([vectors, vectors[:1]]))
+
+
+def test_benchmark_csv_validation_names_file_and_line(tmp_path: Path) -> None:
+    from evals.triage_bench import read_labelled_csv
+
+    good = tmp_path / "good.csv"
+    good.write_text('text,category\n"hello, world",greet\nbye,leave\n', encoding="utf-8")
+    assert read_labelled_csv(good) == (["hello, world", "bye"], ["greet", "leave"])
+    missing = tmp_path / "missing.csv"
+    missing.write_text("text,intent\nhello,greet\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"missing\.csv, line 1: missing column 'label'"):
+        read_labelled_csv(missing)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("text,label\nhello,greet\nbye,leave,extra\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"ragged\.csv, line 3: expected 2 fields, got 3"):
+        read_labelled_csv(ragged)
