@@ -7,7 +7,7 @@ export ORT_DISABLE_TELEMETRY := 1
 export LANGCHAIN_TRACING_V2 := false
 export LANGSMITH_TRACING := false
 
-.PHONY: install demo test lint eval bench index studio clean
+.PHONY: install demo test lint eval bench bench-load serve index studio clean
 PORT ?= 8123
 
 $(BIN)/python:
@@ -41,6 +41,13 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/packet_latency.py
+
+## The HTTP API (SQLite by default; set SUPPORT_DATABASE_URL=postgresql://… for several workers)
+serve: install
+	$(BIN)/uvicorn --factory api.app:create_app --host 127.0.0.1 --port 8000 --workers 2
+
+bench-load: install
+	$(BIN)/python benchmarks/load.py --tickets 200 --concurrency 8
 
 ## LangGraph Studio / Agent Inbox server, offline: http://127.0.0.1:$(PORT)
 studio: install

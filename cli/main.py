@@ -217,6 +217,18 @@ def cmd_report(args: argparse.Namespace) -> None:
         print(f"  {gap['category']:<16} {gap['n']:>4}  e.g. {str(gap['examples'] or '')[:100]}")
 
 
+def cmd_keys_create(args: argparse.Namespace) -> None:
+    """Create an API key (printed once; only its hash is stored)."""
+    from api.auth import create_key
+
+    try:
+        key = create_key(args.role, args.tenant, args.name)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    print(key)
+    print(f"Created a {args.role} key for tenant '{args.tenant}'. It is shown only once.", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``support-agent``."""
     parser = argparse.ArgumentParser(prog="support-agent", description="Supervised customer-support agent (offline).")
@@ -249,6 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="learning report: edit rates, overrides, knowledge gaps")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("keys", help="API keys")
+    keys = p.add_subparsers(dest="keys_command", required=True)
+    p = keys.add_parser("create", help="create an API key")
+    p.add_argument("--role", required=True, choices=["submitter", "reviewer", "admin"])
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--name", default="")
+    p.set_defaults(func=cmd_keys_create)
     p = sub.add_parser("index", help="rebuild the index and the classifier")
     p.set_defaults(func=cmd_index)
     p = sub.add_parser("kb", help="knowledge base tools")

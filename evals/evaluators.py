@@ -60,7 +60,9 @@ class Knowledge:
     @classmethod
     def load(cls, knowledge_dir: Path) -> Knowledge:
         """Parse every ``<id>.md`` in ``knowledge_dir``."""
-        audience, text, superseded = {}, {}, set()
+        audience: dict[str, str] = {}
+        text: dict[str, str] = {}
+        superseded: set[str] = set()
         for path in sorted(knowledge_dir.glob("*.md")):
             _, front, body = path.read_text(encoding="utf-8").split("---", 2)
             meta = yaml.safe_load(front)
@@ -249,6 +251,7 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     gate = [r["gating"] for r in rows]
     grounding = [r["grounding"] for r in rows]
     latencies = sorted(r["latency_s"] for r in rows) or [0.0]
+    must_gate = sum(len(r["expected"]["must_gate"]) for r in rows)
     return {
         "examples": float(len(rows)),
         "triage_accuracy": mean(r["category_ok"] for r in rows),
@@ -257,8 +260,7 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
         "escalation_precision": _ratio(sum(e["tp"] for e in esc), sum(e["predicted"] for e in esc)),
         "escalation_recall": _ratio(sum(e["tp"] for e in esc), sum(e["expected"] for e in esc)),
         "gating_recall": _ratio(sum(g["must_gate"] - len(g["violations"]) for g in gate), sum(g["must_gate"] for g in gate)),
-        "must_gate_proposed": _ratio(sum(len(r["expected"]["must_gate"]) - len(g["missing_proposals"]) for r, g in zip(rows, gate)),
-                                     sum(len(r["expected"]["must_gate"]) for r in rows)),
+        "must_gate_proposed": _ratio(must_gate - sum(len(g["missing_proposals"]) for g in gate), must_gate),
         "citation_validity": _ratio(sum(c["cited"] - len(c["invalid"]) for c in cit), sum(c["cited"] for c in cit)),
         "must_cite_recall": _ratio(sum(c["must_cite_hits"] for c in cit), sum(c["must_cite"] for c in cit)),
         "internal_leak_rate": mean(float(bool(r["leaks"])) for r in rows),

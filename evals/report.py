@@ -1,5 +1,7 @@
-"""The HTML eval report with matplotlib PNG plots (confusion matrix, per-category scores,
-latency histogram, gating table), written next to each other so the page works offline."""
+"""The HTML eval report with its matplotlib PNG plots, written side by side so the page works offline.
+
+Plots: triage confusion matrix, per-category scores, packet-latency histogram, gating table.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ CATEGORIES = ["billing", "refund", "account_access", "permissions", "bug", "outa
 
 def _save(fig: Any, path: Path) -> str:
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path.name
 
@@ -70,10 +72,11 @@ def per_category_png(scores: dict[str, dict[str, float]], path: Path) -> str:
     for k, key in enumerate(keys):
         ax.bar([i + (k - 1.5) * width for i in range(len(cats))], [scores[c][key] for c in cats], width, label=key)
     ax.set_xticks(range(len(cats)), cats, rotation=30, ha="right")
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.18)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.set_ylabel("share of tickets correct")
     ax.set_title("Scores per expected category")
-    ax.legend(ncols=4, loc="lower left")
+    ax.legend(ncols=4, loc="upper center")
     return _save(fig, path)
 
 
@@ -104,10 +107,11 @@ def gating_rows(rows: Sequence[dict[str, Any]]) -> list[tuple[str, int, int, int
 
 def gating_png(table: list[tuple[str, int, int, int]], path: Path) -> str:
     """The gating table as an image (green row = every required gate held)."""
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(table) + 1.2))
+    fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(table) + 0.9))
     ax.axis("off")
-    cells = [[n, str(must), str(ok), str(miss)] for n, must, ok, miss in table]
-    colours = [["#d8f0d8" if ok == must else "#f6d0d0"] * 4 for _, must, ok, _ in table]
+    cells = [[n, str(must) if must else "— (automatic)", str(ok), str(miss)] for n, must, ok, miss in table]
+    colours = [["#eeeeee" if not must else "#d8f0d8" if ok == must else "#f6d0d0"] * 3 + ["#fff3c4" if miss else "#ffffff"]
+               for _, must, ok, miss in table]
     t = ax.table(cellText=cells, cellColours=colours, loc="center",
                  colLabels=["action", "must be gated", "gated", "expected, not proposed"])
     t.scale(1, 1.3)

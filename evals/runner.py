@@ -58,9 +58,9 @@ def prepare_state(state_dir: Path | None = None) -> Path:
     environment before the first engine is built; the cached index/classifier is shared so
     only the first run on a clone pays for building it.
     """
-    from tools.settings import Settings, get_settings
+    from tools.settings import get_settings
 
-    cache = Settings().index_dir
+    cache = get_settings().index_dir
     cache.mkdir(parents=True, exist_ok=True)
     state = state_dir or Path(tempfile.mkdtemp(prefix="support-eval-"))
     state.mkdir(parents=True, exist_ok=True)
@@ -88,12 +88,13 @@ def make_target(engine_mode: str, trace_graph: bool) -> Callable[[dict[str, Any]
     def target(inputs: dict[str, Any]) -> dict[str, Any]:
         with tracing_context(enabled=trace_graph):
             started = time.perf_counter()
-            view = desk.submit(dict(inputs["ticket"]), Context(engine=engine_mode))
+            view = desk.submit(dict(inputs["ticket"]), Context(engine="llm" if engine_mode == "llm" else "offline"))
             latency = time.perf_counter() - started
         packet = dict(view["packet"] or {})
         customer = packet.get("customer", {})
         packet["customer"] = {k: customer.get(k) for k in ("id", "name", "plan", "vip", "contract_notes")}
-        interrupt_ids = [a["id"] for i in view["interrupts"] for a in i.get("action_request", {}).get("args", {}).get("actions", [])]
+        requests = [i.get("action_request", {}).get("args", {}) for i in view["interrupts"]]
+        interrupt_ids = [a["id"] for args in requests for a in args.get("actions", [])]
         return {"packet": packet, "status": view["status"], "interrupt_action_ids": interrupt_ids,
                 "applied_actions": [str(row["action"]) for row in view["ledger"]], "latency_s": latency}
 
@@ -147,6 +148,7 @@ def _client_and_data(examples: Sequence[EvalExample]) -> tuple[Any, Any, bool]:
 def run(examples: Sequence[EvalExample], engine_mode: str = "offline") -> list[dict[str, Any]]:
     """Evaluate ``examples`` through LangSmith; one scored row per example."""
     from langsmith import evaluate
+
     from tools.engine import get_engine
 
     engine = get_engine()
@@ -161,7 +163,7 @@ def run(examples: Sequence[EvalExample], engine_mode: str = "offline") -> list[d
     by_id = {e.ticket.id: e for e in examples}
     rows = []
     for result in results:
-        example = by_id[result["example"].metadata["ticket_id"]]
+        example = by_id[(result["example"].metadata or {})["ticket_id"]]
         outputs = result["run"].outputs or {}
         if "packet" not in outputs:
             raise RuntimeError(f"{example.ticket.id}: the agent failed: {result['run'].error}")

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from tools.actions import ActionRunner
 from tools import classifier as classifier_module
+from tools.actions import ActionRunner
 from tools.classifier import TextClassifier
 from tools.crm import FileCRM
 from tools.data import CompanyData, load_company

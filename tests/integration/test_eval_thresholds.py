@@ -1,0 +1,63 @@
+"""The sample-set eval must meet ``evals/thresholds.yaml`` — the gate CI enforces.
+
+Runs ``python -m evals.runner --thresholds`` on the full labeled set (216 tickets, ~50 s
+on two cores with a warm index) in a subprocess, offline, and asserts each gate with the
+failing tickets in the message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def eval_run(desk: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Run the eval once (``desk`` warms the shared index first) and return results.json plus stdout."""
+    out = tmp_path_factory.mktemp("eval-reports")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"))}
+    env.update(LANGSMITH_TRACING="false", LANGCHAIN_TRACING_V2="false")
+    proc = subprocess.run([sys.executable, "-m", "evals.runner", "--thresholds", "--out", str(out)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+    reports = sorted(out.glob("*/results.json"))
+    assert reports, f"no report written\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    return {"proc": proc, "results": json.loads(reports[-1].read_text()), "dir": reports[-1].parent}
+
+
+def _cases(results: dict[str, Any], key: str) -> str:
+    rows = results["rows"]
+    if key == "triage_accuracy":
+        return "\n".join(f"{r['id']}: expected {r['expected']['category']}, got {r['category']}"
+                         for r in rows if not r["category_ok"])
+    if key == "gating_recall":
+        return "\n".join(f"{r['id']}: {v}" for r in rows for v in r["gating"]["violations"])
+    if key == "citation_validity":
+        return "\n".join(f"{r['id']}: {v}" for r in rows for v in r["citations"]["invalid"])
+    return "\n".join(f"{r['id']}: {r['leaks'][:2]}" for r in rows if r["leaks"])
+
+
+@pytest.mark.parametrize("metric", ["gating_recall", "internal_leak_rate", "citation_validity", "triage_accuracy"])
+def test_metric_meets_threshold(eval_run: dict[str, Any], metric: str) -> None:
+    from evals.runner import load_thresholds
+
+    bound = load_thresholds()[metric]
+    value = eval_run["results"]["metrics"][metric]
+    ok = value >= bound["min"] if "min" in bound else value <= bound["max"]
+    assert ok, f"{metric} = {value:.4f} violates {bound}; failing tickets:\n{_cases(eval_run['results'], metric)}"
+
+
+def test_runner_exit_code_and_report(eval_run: dict[str, Any]) -> None:
+    results, proc = eval_run["results"], eval_run["proc"]
+    assert results["metrics"]["examples"] >= 200
+    for name in ("report.html", "confusion_matrix.png", "per_category.png", "latency_hist.png", "gating_table.png"):
+        assert (eval_run["dir"] / name).stat().st_size > 1000
+    assert proc.returncode == (1 if results["failures"] else 0), proc.stdout[-2000:]
