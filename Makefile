@@ -39,6 +39,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy graph tools api
 
+## Run the evals on the labeled sample set; writes evals/reports/<timestamp>/report.html
+eval: install
+	$(BIN)/python -m evals.runner
+
 bench: install
 	$(BIN)/python benchmarks/packet_latency.py
 

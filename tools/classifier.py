@@ -18,8 +18,6 @@ from __future__ import annotations
 import itertools
 import pickle
 from collections import Counter
-from contextlib import AbstractContextManager, nullcontext
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
-from threadpoolctl import ThreadpoolController
 
 DEFAULTS: dict[str, Any] = {
     "svm_C": 1.0,  # LinearSVC on the TF-IDF blocks
@@ -51,9 +48,7 @@ class _Scorers:
 
     def __init__(self, texts: list[str], y: np.ndarray, x: np.ndarray, n: int, p: dict[str, Any], seed: int):
         self.word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
-        self.char = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float32
-        )
+        self.char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float32)
         tfidf = sparse.hstack([self.word.fit_transform(texts), self.char.fit_transform(texts)], format="csr")
         svm = LinearSVC(C=p["svm_C"], random_state=seed).fit(tfidf, y)
         lr = LogisticRegression(C=p["lr_C"], max_iter=3000).fit(x, y)
@@ -93,11 +88,11 @@ class _Scorers:
 
     def scores(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
         s_svm = self.tfidf(texts) @ self.svm_wt + self.svm_b
-        s_lr = vectors @ self.lr_w.T + self.lr_b
+        s_lr = _matmul_t(vectors, self.lr_w) + self.lr_b
         kmax, mask = self.k.max(), np.arange(self.k.max()) < self.k[:, None]
         s_knn = np.empty_like(s_lr)
         for start in range(0, len(texts), 256):  # bounded memory: (256, C, largest class)
-            sim = vectors[start : start + 256] @ self.train.T
+            sim = _matmul_t(vectors[start : start + 256], self.train)
             sim[:, -1] = -np.inf
             top = -np.partition(-sim[:, self.index], kmax - 1, axis=2)[:, :, :kmax]
             top = np.sort(top, axis=2)[:, :, ::-1]  # the kmax largest, descending
@@ -108,9 +103,7 @@ class _Scorers:
 def _held_out(texts: list[str], y: np.ndarray, x: np.ndarray, fold: Any, n: int, p: Any, seed: int) -> Any:
     """Fit the scorers on the fold's training rows and score its held-out rows."""
     train, held = fold
-    return _Scorers([texts[i] for i in train], y[train], x[train], n, p, seed).scores(
-        [texts[i] for i in held], x[held]
-    )
+    return _Scorers([texts[i] for i in train], y[train], x[train], n, p, seed).scores([texts[i] for i in held], x[held])
 
 
 def _full(coef: np.ndarray, intercept: np.ndarray, seen: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -178,9 +171,7 @@ class TextClassifier:
         folds = StratifiedKFold(int(min(p["cv"], counts.min())), shuffle=True, random_state=self.seed)
         splits = list(folds.split(vectors, y))
         jobs = p["n_jobs"] if len(texts) >= 2000 else 1
-        parts = Parallel(n_jobs=jobs)(
-            delayed(_held_out)(texts, y, vectors, fold, n_classes, p, self.seed) for fold in splits
-        )
+        parts = Parallel(n_jobs=jobs)(delayed(_held_out)(texts, y, vectors, fold, n_classes, p, self.seed) for fold in splits)
         oof = np.zeros((len(y), n_classes, len(SCORERS)))
         for (_, held), scores in zip(splits, parts, strict=True):
             oof[held] = scores
@@ -223,8 +214,7 @@ class TextClassifier:
         vectors = _check(texts, vectors)
         if len(texts) == 0:
             return np.zeros((0, len(self._classes)))
-        with _single_threaded_blas(len(texts)):
-            logits = self._scorers.scores(list(texts), vectors) @ self._weights
+        logits = self._scorers.scores(list(texts), vectors) @ self._weights
         proba: np.ndarray = np.exp(log_softmax(logits, axis=1))
         return proba
 
@@ -247,23 +237,15 @@ class TextClassifier:
         return obj
 
 
-@lru_cache(maxsize=1)
-def _blas_controller() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-def _single_threaded_blas(n_rows: int) -> AbstractContextManager[Any]:
-    """One BLAS thread for a few rows: thread hand-offs cost more than a small product (~10x on 2 cores)."""
-    if n_rows > 32:
-        return nullcontext()
-    limit: AbstractContextManager[Any] = _blas_controller().limit(limits=1, user_api="blas")
-    return limit
+def _matmul_t(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b.T``; a few rows skip BLAS, whose thread hand-offs cost ~10x on 2 busy cores."""
+    if len(a) > 16:
+        return np.asarray(a @ b.T)
+    return np.einsum("ij,kj->ik", a, b)
 
 
 def _check(texts: list[str], vectors: np.ndarray) -> np.ndarray:
     array = np.asarray(vectors, dtype=np.float32)
     if array.ndim != 2 or len(array) != len(texts):
-        raise ValueError(
-            f"vectors must have shape (len(texts), dim); got {array.shape} for {len(texts)} texts"
-        )
+        raise ValueError(f"vectors must have shape (len(texts), dim); got {array.shape} for {len(texts)} texts")
     return array

@@ -12,7 +12,7 @@ NEGATIVE = {
     "angry", "annoyed", "awful", "broken", "disappointed", "disgusted", "frustrated", "frustrating",
     "furious", "horrible", "joke", "lawyer", "ridiculous", "terrible", "unacceptable", "unhappy",
     "useless", "worst", "waste", "fed up", "sick of", "still not", "third time", "again?!", "escalate",
-    "cancel", "losing", "outraged", "nightmare", "incompetent",
+    "losing", "outraged", "nightmare", "incompetent",
 }
 POSITIVE = {"thanks", "thank you", "great", "love", "appreciate", "awesome", "helpful", "cheers", "please"}
 

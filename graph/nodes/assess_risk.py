@@ -14,7 +14,7 @@ from graph.policy import tier_of
 from graph.state import State
 from tools.engine import Engine, get_engine, ticket_text
 
-MONEY_WORDS = re.compile(r"\b(refund|credit|chargeback|money back|compensat|reimburs|overcharg|charged twice)", re.I)
+MONEY_WORDS = re.compile(r"\b(refund|credit|chargeback|money back|compensat|reimburs|overcharg|(?:charged|billed) (?:twice|double)|double[- ](?:charged|billed)|duplicate (?:charge|payment))", re.I)
 AMOUNT = re.compile(r"(?:[$€£]\s?(\d[\d,]*(?:\.\d{2})?)|(\d[\d,]*(?:\.\d{2})?)\s?(?:USD|EUR|GBP|dollars|euros))", re.I)
 INVOICE = re.compile(r"\bINV[-_ ]?\d{4,}\b", re.I)
 CATEGORY_FLAGS = {"security": "security", "privacy_legal": "legal", "outage": "outage", "refund": "money"}
