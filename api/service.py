@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Any, cast
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +21,7 @@ from api.db import open_database
 from graph.builder import builder
 from graph.context import Context
 from graph.inbox import decision_error, parse_decision
+from graph.state import InputState, Ticket
 from tools.actions import ActionRunner
 from tools.engine import Engine, get_engine
 from tools.helpdesk import SqliteHelpdesk
@@ -81,7 +83,7 @@ class SupportDesk:
         self.store.close()
 
     @staticmethod
-    def config(thread_id: str) -> dict[str, Any]:
+    def config(thread_id: str) -> RunnableConfig:
         """The run config of a thread."""
         return {"configurable": {"thread_id": thread_id}}
 
@@ -94,7 +96,8 @@ class SupportDesk:
         if self.graph.get_state(self.config(thread_id)).values:
             return self.view(thread_id)
         self.engine.helpdesk.upsert_ticket(data, thread_id)
-        self.graph.invoke({"ticket": data}, self.config(thread_id), context=context or Context())
+        ticket_in: InputState = {"ticket": cast(Ticket, data)}
+        self.graph.invoke(ticket_in, self.config(thread_id), context=context or Context())
         return self._record(thread_id)
 
     def _record(self, thread_id: str) -> dict[str, Any]:

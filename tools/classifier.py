@@ -10,7 +10,8 @@ the classifier never embeds by itself. Three linear-time scorers are fused late:
 Each scorer's out-of-fold scores on the training data (stratified K-fold) pick the fusion
 weights (best out-of-fold accuracy, ties broken by log-loss) and a softmax temperature
 (minimum out-of-fold log-loss), so confidences are calibrated and can drive a
-"low confidence -> human check" threshold. Nothing is tuned outside the training data.
+"low confidence -> human check" threshold. Nothing is tuned outside the training data;
+the defaults below were picked by 5-fold cross-validation on the banking77 training split.
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ class _Scorers:
                     cols.append(idx + offset)
                     vals.append(v / np.linalg.norm(v))
         if not vals:
-            return sparse.csr_matrix((len(texts), self.n_features))
-        data = (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols)))
+            return sparse.csr_matrix((len(texts), self.n_features), dtype=np.float32)
+        data = (np.concatenate(vals).astype(np.float32), (np.concatenate(rows), np.concatenate(cols)))
         return sparse.csr_matrix(data, shape=(len(texts), self.n_features))
 
     def scores(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
@@ -241,7 +242,7 @@ def _matmul_t(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b.T``; a few rows skip BLAS, whose thread hand-offs cost ~10x on 2 busy cores."""
     if len(a) > 16:
         return np.asarray(a @ b.T)
-    return np.einsum("ij,kj->ik", a, b)
+    return np.asarray(np.einsum("ij,kj->ik", a, b))
 
 
 def _check(texts: list[str], vectors: np.ndarray) -> np.ndarray:

@@ -68,7 +68,7 @@ class MiniLMEmbeddings(Embeddings):
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         out = [self._embed_batch(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
-        return np.vstack(out)
+        return np.asarray(np.vstack(out), dtype=np.float32)
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         with self._lock:  # the tokenizer's padding state is shared
@@ -80,15 +80,17 @@ class MiniLMEmbeddings(Embeddings):
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return np.asarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed documents (LangChain interface)."""
-        return self.embed_array(list(texts)).tolist()
+        vectors: list[list[float]] = self.embed_array(list(texts)).tolist()
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one query (LangChain interface)."""
-        return self.embed_array([text])[0].tolist()
+        vector: list[float] = self.embed_array([text])[0].tolist()
+        return vector
 
 
 @lru_cache(maxsize=1)

@@ -55,7 +55,7 @@ class Engine:
 
     def embed(self, text: str) -> np.ndarray:
         """One unit vector for one text."""
-        return self.embedder.embed_array([text])[0]
+        return np.asarray(self.embedder.embed_array([text])[0])
 
     def similar_tickets(self, vector: np.ndarray, customer_id: str | None, limit: int = 3) -> list[dict[str, Any]]:
         """Resolved historical tickets closest to ``vector`` (the customer's own first)."""

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, Header, HTTPException, Query, Request, Response
-from langchain_core.runnables import RunnableConfig
 
 from api import registry
 from api.auth import Reader, Reviewer, Submitter
@@ -39,7 +38,7 @@ def current_view(desk: SupportDesk, thread_id: str, row: dict[str, Any]) -> dict
     view["history"] = [
         {"checkpoint_id": s.config["configurable"]["checkpoint_id"], "step": s.metadata.get("step") if s.metadata else None,
          "next": list(s.next), "created_at": s.created_at}
-        for s in desk.graph.get_state_history(cast(RunnableConfig, config), limit=25)
+        for s in desk.graph.get_state_history(config, limit=25)
     ]
     return view
 

@@ -14,7 +14,11 @@ from graph.policy import tier_of
 from graph.state import State
 from tools.engine import Engine, get_engine, ticket_text
 
-MONEY_WORDS = re.compile(r"\b(refund|credit|chargeback|money back|compensat|reimburs|overcharg|(?:charged|billed) (?:twice|double)|double[- ](?:charged|billed)|duplicate (?:charge|payment))", re.I)
+MONEY_WORDS = re.compile(
+    r"\b(refund|credit|chargeback|money back|compensat|reimburs|overcharg"
+    r"|(?:charged|billed) (?:twice|double)|double[- ](?:charged|billed)|duplicate (?:charge|payment))",
+    re.I,
+)
 AMOUNT = re.compile(r"(?:[$€£]\s?(\d[\d,]*(?:\.\d{2})?)|(\d[\d,]*(?:\.\d{2})?)\s?(?:USD|EUR|GBP|dollars|euros))", re.I)
 INVOICE = re.compile(r"\bINV[-_ ]?\d{4,}\b", re.I)
 CATEGORY_FLAGS = {"security": "security", "privacy_legal": "legal", "outage": "outage", "refund": "money"}
@@ -82,7 +86,7 @@ def proposed_actions(engine: Engine, state: State, flags: list[str], esc: dict[s
                                            "top_score": state.get("retrieval", {}).get("top_relevance", 0.0)},
                      "No confident source: the knowledge base may be missing an article."))
     for recent in state.get("customer", {}).get("recent_tickets", []):
-        if str(recent["subject"]).strip().lower() == ticket["subject"].strip().lower() and recent["status"] == "open":
+        if str(recent["subject"]).strip().lower() == str(ticket["subject"]).strip().lower() and recent["status"] == "open":
             plan.append(("link_duplicate", {"duplicate_of": recent["ticket_id"]}, "Same subject as an open ticket."))
             break
     if esc["team"] != "none":

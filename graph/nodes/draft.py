@@ -64,7 +64,7 @@ def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
               "account_owner": customer.get("account_owner") or "your account manager"}
     macro_text, requires = _macro(engine, triage["category"], values)
     requires = requires or list(engine.playbook.category(triage["category"]).get("requires", []))
-    missing = engine.playbook.missing_info(requires, ticket_text(ticket) + " " + ticket.get("email", ""))
+    missing = engine.playbook.missing_info(requires, ticket_text(ticket) + " " + str(ticket.get("email", "")))
     facts = _facts(engine, state, state.get("retrieval", {}).get("threshold", 0.35))
     parts = [T.GREETING[tone].format(first_name=first_name)]
     if macro_text:

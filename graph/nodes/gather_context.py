@@ -33,7 +33,7 @@ def gather_context(state: State) -> dict[str, Any]:
             "renewal_date": record.get("renewal_date", ""),
             "contract_notes": record.get("contract_notes", ""),
             "open_incidents": list(record.get("open_incidents") or []),
-            "recent_tickets": engine.helpdesk.recent_tickets(record["id"], ticket["id"]),
+            "recent_tickets": engine.helpdesk.recent_tickets(record["id"], str(ticket["id"])),
             "similar_tickets": engine.similar_tickets(vector, record["id"]),
         }
     }
