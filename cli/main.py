@@ -229,6 +229,22 @@ def cmd_keys_create(args: argparse.Namespace) -> None:
     print(f"Created a {args.role} key for tenant '{args.tenant}'. It is shown only once.", file=sys.stderr)
 
 
+def cmd_eval_triage(args: argparse.Namespace) -> None:
+    """Train the offline classifier on any labeled export and report accuracy, macro-F1 and speed."""
+    from evals.triage_bench import run_triage_benchmark
+
+    try:
+        result = run_triage_benchmark(args.train, args.test, progress=lambda m: print(f"... {m}", file=sys.stderr, flush=True))
+    except (OSError, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"train {result['train_size']} · test {result['test_size']} · {result['classes']} classes")
+    print(f"accuracy {result['accuracy']:.4f} · macro-F1 {result['macro_f1']:.4f} · "
+          f"{result['ms_per_ticket']:.2f} ms/ticket (embedding + classify) · trained in {result['train_seconds']:.1f} s")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``support-agent``."""
     parser = argparse.ArgumentParser(prog="support-agent", description="Supervised customer-support agent (offline).")
@@ -268,6 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", required=True)
     p.add_argument("--name", default="")
     p.set_defaults(func=cmd_keys_create)
+    p = sub.add_parser("eval", help="evaluations")
+    evals = p.add_subparsers(dest="eval_command", required=True)
+    p = evals.add_parser("triage", help="train and test the triage classifier on CSV exports (text,label)")
+    p.add_argument("--train", type=Path, required=True)
+    p.add_argument("--test", type=Path, required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_triage)
     p = sub.add_parser("index", help="rebuild the index and the classifier")
     p.set_defaults(func=cmd_index)
     p = sub.add_parser("kb", help="knowledge base tools")

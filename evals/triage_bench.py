@@ -70,9 +70,7 @@ def read_labelled_csv(path: Path) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-def run_triage_benchmark(
-    train_csv: Path, test_csv: Path, progress: Callable[[str], None] | None = None
-) -> dict[str, Any]:
+def run_triage_benchmark(train_csv: Path, test_csv: Path, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Train on ``train_csv``, evaluate on ``test_csv``.
 
     Args:

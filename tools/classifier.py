@@ -19,6 +19,8 @@ from __future__ import annotations
 import itertools
 import pickle
 from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
+from threadpoolctl import ThreadpoolController
 
 DEFAULTS: dict[str, Any] = {
     "svm_C": 1.0,  # LinearSVC on the TF-IDF blocks
@@ -89,11 +92,11 @@ class _Scorers:
 
     def scores(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
         s_svm = self.tfidf(texts) @ self.svm_wt + self.svm_b
-        s_lr = _matmul_t(vectors, self.lr_w) + self.lr_b
+        s_lr = vectors @ self.lr_w.T + self.lr_b
         kmax, mask = self.k.max(), np.arange(self.k.max()) < self.k[:, None]
         s_knn = np.empty_like(s_lr)
         for start in range(0, len(texts), 256):  # bounded memory: (256, C, largest class)
-            sim = _matmul_t(vectors[start : start + 256], self.train)
+            sim = vectors[start : start + 256] @ self.train.T
             sim[:, -1] = -np.inf
             top = -np.partition(-sim[:, self.index], kmax - 1, axis=2)[:, :, :kmax]
             top = np.sort(top, axis=2)[:, :, ::-1]  # the kmax largest, descending
@@ -215,7 +218,8 @@ class TextClassifier:
         vectors = _check(texts, vectors)
         if len(texts) == 0:
             return np.zeros((0, len(self._classes)))
-        logits = self._scorers.scores(list(texts), vectors) @ self._weights
+        with _single_threaded_blas(len(texts)):
+            logits = self._scorers.scores(list(texts), vectors) @ self._weights
         proba: np.ndarray = np.exp(log_softmax(logits, axis=1))
         return proba
 
@@ -238,11 +242,21 @@ class TextClassifier:
         return obj
 
 
-def _matmul_t(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b.T``; a few rows skip BLAS, whose thread hand-offs cost ~10x on 2 busy cores."""
-    if len(a) > 16:
-        return np.asarray(a @ b.T)
-    return np.asarray(np.einsum("ij,kj->ik", a, b))
+@lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _single_threaded_blas(n_rows: int) -> AbstractContextManager[Any]:
+    """Limit BLAS to one thread when scoring a few rows.
+
+    On 2 cores, waking a second BLAS thread while the embedder's threads still spin costs
+    several times the product itself.
+    """
+    if n_rows > 16:
+        return nullcontext()
+    limit: AbstractContextManager[Any] = _blas_controller().limit(limits=1, user_api="blas")
+    return limit
 
 
 def _check(texts: list[str], vectors: np.ndarray) -> np.ndarray:

@@ -45,7 +45,8 @@ def _cases(results: dict[str, Any], key: str) -> str:
     return "\n".join(f"{r['id']}: {r['leaks'][:2]}" for r in rows if r["leaks"])
 
 
-@pytest.mark.parametrize("metric", ["gating_recall", "internal_leak_rate", "citation_validity", "triage_accuracy"])
+@pytest.mark.parametrize("metric", ["gating_recall", "internal_leak_rate", "citation_validity", "triage_accuracy",
+                                    "priority_accuracy", "escalation_recall"])
 def test_metric_meets_threshold(eval_run: dict[str, Any], metric: str) -> None:
     from evals.runner import load_thresholds
 
