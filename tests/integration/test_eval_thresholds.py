@@ -42,7 +42,9 @@ def _cases(results: dict[str, Any], key: str) -> str:
         return "\n".join(f"{r['id']}: {v}" for r in rows for v in r["gating"]["violations"])
     if key == "citation_validity":
         return "\n".join(f"{r['id']}: {v}" for r in rows for v in r["citations"]["invalid"])
-    return "\n".join(f"{r['id']}: {r['leaks'][:2]}" for r in rows if r["leaks"])
+    if key == "internal_leak_rate":
+        return "\n".join(f"{r['id']}: {r['leaks'][:2]}" for r in rows if r["leaks"])
+    return "see evals/reports/<timestamp>/report.html for the per-ticket table"
 
 
 @pytest.mark.parametrize("metric", ["gating_recall", "internal_leak_rate", "citation_validity", "triage_accuracy",
