@@ -97,7 +97,9 @@ class SupportDesk:
             return self.view(thread_id)
         self.engine.helpdesk.upsert_ticket(data, thread_id)
         ticket_in: InputState = {"ticket": cast(Ticket, data)}
-        self.graph.invoke(ticket_in, self.config(thread_id), context=context or Context())
+        # durability="exit": one checkpoint when the run stops (at the approval checkpoint or the end)
+        # instead of one per step; a crash mid-run loses only a run that was never acknowledged.
+        self.graph.invoke(ticket_in, self.config(thread_id), context=context or Context(), durability="exit")
         return self._record(thread_id)
 
     def _record(self, thread_id: str) -> dict[str, Any]:
