@@ -23,9 +23,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import registry
 from api.db import API_SCHEMA
-from api.routers import health, reviews, tickets
+from api.routers import console, health, reviews, tickets
 from api.service import SupportDesk
 from tools.settings import Settings, get_settings
+from tools.store import now
 
 log = logging.getLogger("support_desk.api")
 
@@ -95,13 +96,16 @@ async def server_error(request: Request, exc: Exception) -> JSONResponse:
 
 def startup(settings: Settings) -> SupportDesk:
     """Open the desk and, once across worker processes, finish what a stopped process left."""
+    # Only work left before this process started is "left behind": a sibling worker that
+    # started earlier may be running its own fresh submits and decisions right now.
+    started = now()
     desk = SupportDesk(settings)
     desk.store.ensure(API_SCHEMA)
     if settings.recover_on_start:
         with desk.store.leader("recover") as leader:
             if leader:
-                finished = desk.recover()
-                for thread_id in registry.queued(desk.store):
+                finished = desk.recover(before=started)
+                for thread_id in registry.queued(desk.store, before=started):
                     registry.run_submission(desk, thread_id)
                     finished.append(thread_id)
                 if finished:
@@ -132,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(reviews.router)
+    app.include_router(console.router)
     return app
 
 

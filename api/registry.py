@@ -156,6 +156,7 @@ def review_queue(desk: SupportDesk, tenant: str, tier: list[str] | None, categor
     return out[:limit]
 
 
-def queued(store: AnyStore) -> list[str]:
-    """Submits accepted with ``wait=false`` whose run never started (the process stopped first)."""
-    return [str(r["thread_id"]) for r in store.query("SELECT thread_id FROM api_tickets WHERE status = 'queued'")]
+def queued(store: AnyStore, before: str) -> list[str]:
+    """Submits accepted with ``wait=false`` before ``before`` whose run never started (the process stopped first)."""
+    rows = store.query("SELECT thread_id FROM api_tickets WHERE status = 'queued' AND updated_at < ?", (before,))
+    return [str(r["thread_id"]) for r in rows]

@@ -213,10 +213,12 @@ class SupportDesk:
             rows = self.store.query(sql + "AND interrupt_id = ?", (thread_id, interrupt_id))
         return rows[0] if rows else None
 
-    def recover(self) -> list[str]:
-        """Finish resumes whose decision was claimed but whose process died before completing it."""
+    def recover(self, before: str | None = None) -> list[str]:
+        """Finish resumes whose decision was claimed (before ``before``) but whose process died before completing it."""
         done = []
-        for row in self.store.query("SELECT thread_id, interrupt_id, payload FROM decisions WHERE completed_at IS NULL"):
+        rows = self.store.query("SELECT thread_id, interrupt_id, payload FROM decisions WHERE completed_at IS NULL AND decided_at < ?",
+                                (before or "9999",))
+        for row in rows:
             thread_id, interrupt_id = str(row["thread_id"]), str(row["interrupt_id"])
             snapshot = self.graph.get_state(self.config(thread_id))
             if any(i.id == interrupt_id for i in snapshot.interrupts):
