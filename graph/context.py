@@ -8,8 +8,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Literal, cast
+
+
+def _default_engine() -> Literal["offline", "llm"]:
+    """SUPPORT_ENGINE if set, else ``llm`` when a model is configured (SUPPORT_LLM openai/local), else ``offline``."""
+    env = os.environ.get("SUPPORT_ENGINE")
+    if env in ("offline", "llm"):
+        return cast(Literal["offline", "llm"], env)
+    from tools.settings import get_settings  # read at run time, never at import
+
+    return "llm" if get_settings().llm != "off" else "offline"
 
 
 @dataclass(kw_only=True)
@@ -26,13 +36,17 @@ class Context:
         "(0 = the playbook's min_triage_confidence). Env: SUPPORT_MIN_TRIAGE_CONFIDENCE.")})
     tone: Literal["friendly", "formal"] = field(default="friendly", metadata={"description": (
         "Tone of the drafted customer reply: its greeting and closing. Env: SUPPORT_TONE.")})
-    engine: Literal["offline", "llm"] = field(default="offline", metadata={"description": (
-        "offline: the deterministic embedded engine, no model calls (the mode the nodes run today). "
-        "llm: reserved for a chat-model engine. Env: SUPPORT_ENGINE.")})
+    engine: Literal["offline", "llm"] = field(default_factory=_default_engine, metadata={"description": (
+        "offline: the deterministic embedded engine, no model calls. "
+        "llm: the model configured by SUPPORT_LLM writes the analysis and the draft, checked by validators; "
+        "any failure falls back to the offline draft with the llm_fallback flag. "
+        "Env: SUPPORT_ENGINE; unset, it is llm when SUPPORT_LLM is openai or local.")})
 
     def __post_init__(self) -> None:
         """Fill fields left at their default from ``SUPPORT_*`` environment variables."""
         for f in fields(self):
+            if f.default is MISSING:  # a default_factory already read its environment variable
+                continue
             env = os.environ.get(f"SUPPORT_{f.name.upper()}")
             if env is not None and getattr(self, f.name) == f.default:
                 convert = cast(Callable[[str], object], type(f.default))  # int, float or str

@@ -12,6 +12,10 @@ def build_packet(state: State) -> dict[str, Any]:
     ticket, triage, customer = dict(state["ticket"]), state["triage"], state.get("customer", {})
     draft = state.get("draft", {})
     who = customer.get("name") or ticket.get("email") or "an unknown customer"
+    llm = {} if "llm_usage" not in draft else {"llm": {
+        **{k: v for k, v in draft["llm_usage"].items() if k != "calls"}, "analysis": draft.get("llm_analysis"),
+        "fallback": draft.get("llm_fallback", False), "fallback_reason": draft.get("llm_fallback_reason", ""),
+        "category_source": triage.get("category_source", "classifier")}}
     return {
         "ticket_id": ticket["id"],
         "summary": f"{triage['category'].replace('_', ' ').title()} request from {who} "
@@ -32,6 +36,7 @@ def build_packet(state: State) -> dict[str, Any]:
         "citations": draft.get("citations", []),
         "missing_information": [m["label"] for m in draft.get("missing_info", [])],
         "proposed_actions": state.get("proposed_actions", []),
+        **llm,  # only in llm mode: model calls, tokens, latency, the analysis and any fallback
     }
 
 
@@ -54,6 +59,12 @@ def packet_markdown(packet: dict[str, Any]) -> str:
     else:
         lines.append("**Customer** not found in the CRM")
     lines.append(f"**Risk flags** {', '.join(packet['risk_flags']) or 'none'}")
+    if packet.get("llm"):
+        m = packet["llm"]
+        lines.append(f"**Model** {m['model_calls']} calls · {m['input_tokens']}+{m['output_tokens']} tokens · {m['latency_ms']} ms"
+                     + (f" · ⚠ fallback: {m['fallback_reason']}" if m["fallback"] else ""))
+        if m.get("analysis"):
+            lines.append(f"**Model summary** {m['analysis']['summary']}")
     esc = packet.get("escalation", {})
     lines.append(f"**Escalation** {esc.get('team', 'none')} — {esc.get('reason', '')}")
     lines.append("\n### Sources")

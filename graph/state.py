@@ -38,7 +38,8 @@ class State(InputState, total=False):
 
     #: The ticket's unit embedding, computed once in triage and reused by retrieval.
     ticket_vector: list[float]
-    #: category, confidence, alternatives, priority, sentiment, SLA target and risk, owner.
+    #: category, confidence, alternatives, priority, sentiment, SLA target and risk, owner
+    #: (engine "llm": also ``llm`` — the model's analysis, its calls and any fallback).
     triage: dict[str, Any]
     #: Customer record, recent and similar tickets, open incidents, contract notes.
     customer: dict[str, Any]
@@ -48,7 +49,8 @@ class State(InputState, total=False):
     conflicts: list[dict[str, Any]]
     #: Top relevance score and whether retrieval was confident.
     retrieval: dict[str, Any]
-    #: The customer reply: body, citations, missing information questions.
+    #: The customer reply: body, citations, missing information questions (engine "llm": also
+    #: ``llm_usage`` — calls, tokens, latency — ``llm_analysis``, ``llm_fallback`` and its reason).
     draft: dict[str, Any]
     #: Risk flags (money, security, legal, prompt_injection_suspected, ...).
     risk_flags: list[str]

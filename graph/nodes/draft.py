@@ -54,11 +54,9 @@ def _facts(engine: Engine, state: State, threshold: float) -> list[tuple[str, st
     return list(unique.values())
 
 
-def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Write the customer reply with citations and the questions for missing information."""
-    engine = get_engine()
+def offline_draft(engine: Engine, state: State, tone: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The deterministic reply, and its frame (greeting, questions, closing) for the model's text."""
     ticket, customer, triage = dict(state["ticket"]), state.get("customer", {}), state["triage"]
-    tone = runtime.context.tone if runtime.context.tone in T.GREETING else "friendly"
     first_name = (customer.get("contact_name") or "there").split()[0]
     values = {"first_name": first_name, "company": customer.get("name", "your team"), "plan": customer.get("plan", ""),
               "account_owner": customer.get("account_owner") or "your account manager"}
@@ -66,25 +64,36 @@ def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     requires = requires or list(engine.playbook.category(triage["category"]).get("requires", []))
     missing = engine.playbook.missing_info(requires, ticket_text(ticket) + " " + str(ticket.get("email", "")))
     facts = _facts(engine, state, state.get("retrieval", {}).get("threshold", 0.35))
-    parts = [T.GREETING[tone].format(first_name=first_name)]
-    if macro_text:
-        parts.append(macro_text)
+    greeting = T.GREETING[tone].format(first_name=first_name)
+    parts = [macro_text] if macro_text else []
     if facts:
         parts.append(T.FACTS_INTRO + "\n" + "\n".join(T.FACT_LINE.format(sentence=s, source_id=i) for s, i in facts))
     else:
         parts.append(T.NO_SOURCE_LINE)
-    if missing:
-        parts.append(T.MISSING_INFO_INTRO + "\n" + "\n".join(T.MISSING_INFO_LINE.format(question=m["question"]) for m in missing))
-    parts.append(T.CLOSING[tone].format(sign_off=engine.playbook.sign_off))
+    tail = [T.MISSING_INFO_INTRO + "\n" + "\n".join(T.MISSING_INFO_LINE.format(question=m["question"]) for m in missing)] if missing else []
+    tail.append(T.CLOSING[tone].format(sign_off=engine.playbook.sign_off))
     cited = list(dict.fromkeys(i for _, i in facts))
-    return {
-        "status": "drafted",
-        "draft": {
-            "subject": T.REPLY_SUBJECT.format(subject=ticket["subject"]),
-            "body": "\n\n".join(parts),
-            "citations": cited,
-            "missing_info": missing,
-            "revision": len(state.get("review_notes", [])),
-        },
+    reply = {
+        "subject": T.REPLY_SUBJECT.format(subject=ticket["subject"]),
+        "body": "\n\n".join([greeting, *parts, *tail]),
+        "citations": cited,
+        "missing_info": missing,
+        "revision": len(state.get("review_notes", [])),
     }
+    return reply, {"tone": tone, "first_name": first_name, "greeting": greeting, "tail": tail}
 
+
+def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Write the customer reply with citations and the questions for missing information.
+
+    With ``engine="llm"`` the model rewrites the body between greeting and questions
+    (validated, else this offline draft stays and ``llm_fallback`` is set).
+    """
+    engine = get_engine()
+    tone = runtime.context.tone if runtime.context.tone in T.GREETING else "friendly"
+    reply, frame = offline_draft(engine, state, tone)
+    if runtime.context.engine == "llm":
+        from graph.nodes.llm import write_reply  # the model stack loads only in llm mode
+
+        reply = write_reply(engine, dict(state), reply, frame)
+    return {"status": "drafted", "draft": reply}

@@ -30,13 +30,24 @@ def triage(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     order = proba.argsort()[::-1]
     classes = engine.classifier.classes_
     category, confidence = classes[order[0]], float(proba[order[0]])
+    threshold = runtime.context.min_triage_confidence or float(engine.playbook.raw.get("min_triage_confidence", 0.55))
+    extra: dict[str, Any] = {}
+    if runtime.context.engine == "llm":
+        from graph.nodes.llm import analyze  # the model stack loads only in llm mode
+
+        llm = analyze(dict(state["ticket"]), [str(c) for c in classes], category, confidence)
+        suggested = (llm["analysis"] or {}).get("category")
+        # The classifier decides; the model's suggestion counts only when the classifier is unsure.
+        if confidence < threshold and suggested and suggested != category:
+            extra = {"classifier_category": category, "category_source": "model"}
+            category = suggested
+        extra["llm"] = llm
     mood, mood_score = sentiment(text)
     customer = customer_facts(engine, dict(state["ticket"])) or {}
     plan = customer.get("plan", "free")
     facts = {"category": category, "plan": plan, "vip": bool(customer.get("vip")), "sentiment": mood}
     priority, rules = engine.playbook.priority(category, facts, text)
     sla = engine.playbook.sla_hours(plan, priority)
-    threshold = runtime.context.min_triage_confidence or float(engine.playbook.raw.get("min_triage_confidence", 0.55))
     return {
         "ticket_vector": vector.tolist(),
         "status": "triaged",
@@ -53,5 +64,6 @@ def triage(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             "sla_at_risk": engine.playbook.sla_at_risk(sla),
             "owner": engine.playbook.category(category).get("owner", "support-tier1"),
             "injection": injection_attempt(text),
+            **extra,
         },
     }
