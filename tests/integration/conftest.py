@@ -185,3 +185,16 @@ def submit(client: httpx.Client, dep: Deployment, ticket: dict[str, Any], who: s
            **kwargs: Any) -> httpx.Response:
     return client.post(f"{dep.url}/v1/tickets", json=ticket, headers={**dep.headers(who), **kwargs.pop("headers", {})},
                        **kwargs)
+
+
+@pytest.fixture(scope="module")
+def dep(sqlite_deployment: Deployment) -> Deployment:
+    """The module's API deployment: 2 workers on SQLite."""
+    return sqlite_deployment
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[httpx.Client]:
+    """One HTTP client per module."""
+    with httpx.Client(timeout=60) as c:
+        yield c

@@ -15,17 +15,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def dep(sqlite_deployment: Deployment) -> Deployment:
-    return sqlite_deployment
-
-
-@pytest.fixture(scope="module")
-def client() -> httpx.Client:
-    with httpx.Client(timeout=60) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def refund(dep: Deployment, client: httpx.Client) -> dict:
     """A ticket of tenant acme waiting for review."""
     r = submit(client, dep, {"id": f"ref-{uuid.uuid4().hex[:8]}", **REFUND})

@@ -14,17 +14,6 @@ from tests.integration.conftest import REFUND, Deployment, submit
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def dep(sqlite_deployment: Deployment) -> Deployment:
-    return sqlite_deployment
-
-
-@pytest.fixture(scope="module")
-def client() -> httpx.Client:
-    with httpx.Client(timeout=60) as c:
-        yield c
-
-
 def test_console_page_is_served_without_secrets(dep: Deployment, client: httpx.Client) -> None:
     r = client.get(f"{dep.url}/console")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
