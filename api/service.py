@@ -22,9 +22,7 @@ from graph.builder import builder
 from graph.context import Context
 from graph.inbox import decision_error, parse_decision
 from graph.state import InputState, Ticket
-from tools.actions import ActionRunner
 from tools.engine import Engine, get_engine
-from tools.helpdesk import SqliteHelpdesk
 from tools.settings import Settings, get_settings
 from tools.store import AnyStore, now
 
@@ -70,10 +68,8 @@ class SupportDesk:
         self.engine: Engine = get_engine(self.settings)
         if checkpointer is None:
             checkpointer, pg_store = open_database(self.settings)
-            if pg_store is not None:  # the nodes reach the store through the engine: point it at PostgreSQL
-                self.engine.store = pg_store  # type: ignore[assignment]  # same interface as Store
-                self.engine.helpdesk = SqliteHelpdesk(pg_store)
-                self.engine.runner = ActionRunner(pg_store)
+            if pg_store is not None:  # the nodes reach the store through the engine
+                self.engine.use_store(pg_store)
         self.store: AnyStore = self.engine.store
         self.checkpointer = checkpointer
         self.graph = builder.compile(checkpointer=checkpointer)

@@ -245,61 +245,46 @@ def cmd_eval_triage(args: argparse.Namespace) -> None:
           f"{result['ms_per_ticket']:.2f} ms/ticket (embedding + classify) · trained in {result['train_seconds']:.1f} s")
 
 
+def _command(sub: Any, name: str, func: Any, help_text: str, *positionals: str, json_output: bool = True) -> argparse.ArgumentParser:
+    """Add a subcommand with its positional arguments and, for most, ``--json``."""
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
+    for positional in positionals:
+        p.add_argument(positional)
+    if json_output:
+        p.add_argument("--json", action="store_true")
+    p.set_defaults(func=func)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``support-agent``."""
     parser = argparse.ArgumentParser(prog="support-agent", description="Supervised customer-support agent (offline).")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("process", help="process one JSON ticket (FILE or - for stdin)")
-    p.add_argument("file")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_process)
-    p = sub.add_parser("batch", help="process a JSONL file of tickets")
-    p.add_argument("file")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_batch)
-    p = sub.add_parser("reviews", help="list pending approvals")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_reviews)
-    p = sub.add_parser("review", help="decide a pending approval")
-    p.add_argument("thread")
+    _command(sub, "process", cmd_process, "process one JSON ticket (FILE or - for stdin)", "file")
+    _command(sub, "batch", cmd_batch, "process a JSONL file of tickets", "file")
+    _command(sub, "reviews", cmd_reviews, "list pending approvals")
+    p = _command(sub, "review", cmd_review, "decide a pending approval", "thread")
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--accept", action="store_true")
     group.add_argument("--edit", metavar="FILE", help='JSON file: {"reply": "...", "actions": ["a4-send_reply"]} or a string')
     group.add_argument("--respond", metavar="TEXT", help="comment for a redraft")
     group.add_argument("--reject", action="store_true")
     p.add_argument("--reviewer", default=os.environ.get("USER", "reviewer"))
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_review)
-    p = sub.add_parser("show", help="show a run: packet, status, decisions, ledger")
-    p.add_argument("thread")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_show)
-    p = sub.add_parser("report", help="learning report: edit rates, overrides, knowledge gaps")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_report)
-    p = sub.add_parser("keys", help="API keys")
-    keys = p.add_subparsers(dest="keys_command", required=True)
-    p = keys.add_parser("create", help="create an API key")
+    _command(sub, "show", cmd_show, "show a run: packet, status, decisions, ledger", "thread")
+    _command(sub, "report", cmd_report, "learning report: edit rates, overrides, knowledge gaps")
+    keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
+    p = _command(keys, "create", cmd_keys_create, "create an API key", json_output=False)
     p.add_argument("--role", required=True, choices=["submitter", "reviewer", "admin"])
     p.add_argument("--tenant", required=True)
     p.add_argument("--name", default="")
-    p.set_defaults(func=cmd_keys_create)
-    p = sub.add_parser("eval", help="evaluations")
-    evals = p.add_subparsers(dest="eval_command", required=True)
-    p = evals.add_parser("triage", help="train and test the triage classifier on CSV exports (text,label)")
+    evals = sub.add_parser("eval", help="evaluations").add_subparsers(dest="eval_command", required=True)
+    p = _command(evals, "triage", cmd_eval_triage, "train and test the triage classifier on CSV exports (text,label)")
     p.add_argument("--train", type=Path, required=True)
     p.add_argument("--test", type=Path, required=True)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_eval_triage)
-    p = sub.add_parser("index", help="rebuild the index and the classifier")
-    p.set_defaults(func=cmd_index)
-    p = sub.add_parser("kb", help="knowledge base tools")
-    kb = p.add_subparsers(dest="kb_command", required=True)
-    p = kb.add_parser("search", help="ranked sources for a query")
-    p.add_argument("query")
+    _command(sub, "index", cmd_index, "rebuild the index and the classifier", json_output=False)
+    kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
+    p = _command(kb, "search", cmd_kb_search, "ranked sources for a query", "query")
     p.add_argument("-k", type=int, default=5)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_kb_search)
     return parser
 
 
@@ -310,10 +295,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         args.func(args)
-    except CliError as exc:
-        print(f"support-agent: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except DataError as exc:
+    except (CliError, DataError) as exc:
         print(f"support-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0

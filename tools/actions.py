@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tools.helpdesk import SqliteHelpdesk
+from tools.helpdesk import EmbeddedHelpdesk
 from tools.store import AnyStore, Tx, now
 
 Executor = Callable[[Tx, dict[str, Any], dict[str, Any]], dict[str, Any]]
@@ -25,7 +25,7 @@ class ActionRunner:
     def __init__(self, store: AnyStore) -> None:
         """Bind the executors to the store."""
         self.store = store
-        self.helpdesk = SqliteHelpdesk(store)
+        self.helpdesk = EmbeddedHelpdesk(store)
         self.executors: dict[str, Executor] = {
             "add_internal_note": lambda tx, t, a: {"note_id": self.helpdesk.add_note(tx, t["id"], a["body"])},
             "add_internal_tag": lambda tx, t, a: {"added": self.helpdesk.add_tags(tx, t["id"], a["tags"], "internal")},

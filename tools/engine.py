@@ -23,11 +23,11 @@ from tools.classifier import TextClassifier
 from tools.crm import FileCRM
 from tools.data import CompanyData, load_company
 from tools.embeddings import MODEL_ID, MiniLMEmbeddings, default_embeddings
-from tools.helpdesk import SqliteHelpdesk
+from tools.helpdesk import EmbeddedHelpdesk
 from tools.knowledge import KnowledgeBase
 from tools.playbook import Playbook
 from tools.settings import Settings, get_settings
-from tools.store import Store
+from tools.store import AnyStore, Store
 
 Progress = Callable[[str, int, int], None]
 
@@ -47,11 +47,17 @@ class Engine:
     kb: KnowledgeBase
     classifier: TextClassifier
     crm: FileCRM
-    store: Store
-    helpdesk: SqliteHelpdesk
+    store: AnyStore
+    helpdesk: EmbeddedHelpdesk
     runner: ActionRunner
     history_vectors: np.ndarray
     rebuilt: dict[str, bool]
+
+    def use_store(self, store: AnyStore) -> None:
+        """Point the helpdesk and the action ledger at another store (PostgreSQL deployments)."""
+        self.store = store
+        self.helpdesk = EmbeddedHelpdesk(store)
+        self.runner = ActionRunner(store)
 
     def embed(self, text: str) -> np.ndarray:
         """One unit vector for one text."""
@@ -107,7 +113,7 @@ def build_engine(settings: Settings, progress: Progress | None = None) -> Engine
     store = Store(settings.sqlite_path)
     return Engine(
         data=data, playbook=Playbook(data.playbook), embedder=embedder, kb=kb, classifier=classifier,
-        crm=FileCRM(data.customers), store=store, helpdesk=SqliteHelpdesk(store), runner=ActionRunner(store),
+        crm=FileCRM(data.customers), store=store, helpdesk=EmbeddedHelpdesk(store), runner=ActionRunner(store),
         history_vectors=history, rebuilt={"index": rebuilt_index, "classifier": rebuilt_model},
     )
 

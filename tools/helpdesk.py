@@ -1,7 +1,7 @@
 """The helpdesk: tickets, internal notes, tags, status, owner and the outbox of replies.
 
 ``Helpdesk`` is the interface a Zendesk or Freshdesk adapter would implement;
-``SqliteHelpdesk`` is the embedded one. Writes take an open transaction so that an
+``EmbeddedHelpdesk`` is the embedded one. Writes take an open transaction so that an
 action and its ledger entry commit together.
 """
 
@@ -31,7 +31,7 @@ class Helpdesk(Protocol):
         """Set status, priority, owner or duplicate_of."""
 
 
-class SqliteHelpdesk:
+class EmbeddedHelpdesk:
     """Embedded helpdesk on the shared store (SQLite file or PostgreSQL)."""
 
     def __init__(self, store: AnyStore) -> None:
