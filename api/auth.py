@@ -1,4 +1,6 @@
-"""API keys: a role (submitter, reviewer, admin) and a tenant each, stored hashed.
+"""API keys: a role (submitter, reviewer, admin) and a workspace each, stored hashed.
+
+The key's workspace is stored in the ``tenant`` column (the name it had before workspaces).
 
 A key reads ``sda_<key id>_<secret>``; the database keeps the key id and the SHA-256 of the
 whole key (keys are long random strings, so a fast hash is enough). Requests send it as
@@ -19,6 +21,7 @@ from fastapi import Depends, Header, HTTPException, Request
 from api.db import open_store
 from tools.settings import Settings, get_settings
 from tools.store import AnyStore, now
+from tools.workspaces import Workspaces, check_id
 
 Role = Literal["submitter", "reviewer", "admin"]
 ROLES: tuple[Role, ...] = ("submitter", "reviewer", "admin")
@@ -35,6 +38,11 @@ class Principal:
     name: str
 
     @property
+    def workspace(self) -> str:
+        """The workspace this key belongs to."""
+        return self.tenant
+
+    @property
     def label(self) -> str:
         """How the caller appears in decisions and the audit trail."""
         return self.name or f"key:{self.key_id}"
@@ -49,8 +57,7 @@ def insert_key(store: AnyStore, role: str, tenant: str, name: str = "") -> str:
     """Create a key in ``store`` and return it (the only time the plain key is visible)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}; got '{role}'")
-    if not tenant.strip():
-        raise ValueError("tenant must not be empty")
+    check_id(tenant.strip())
     key_id = secrets.token_hex(6)
     key = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
     with store.transaction() as tx:
@@ -62,9 +69,13 @@ def insert_key(store: AnyStore, role: str, tenant: str, name: str = "") -> str:
 
 
 def create_key(role: str, tenant: str, name: str = "", settings: Settings | None = None) -> str:
-    """Create an API key in the configured database (``support-agent keys create --role R --tenant T``)."""
-    store = open_store(settings or get_settings())
+    """Create an API key of workspace ``tenant`` (``support-agent keys create --role R --workspace W``)."""
+    settings = settings or get_settings()
+    store = open_store(settings)
     try:
+        if not Workspaces(settings, store).exists(tenant):
+            raise ValueError(f"unknown workspace '{tenant}': create it first with "
+                             f"`support-agent workspace create {tenant} --data DIR`")
         return insert_key(store, role, tenant, name)
     finally:
         store.close()

@@ -1,6 +1,7 @@
-"""What the API adds to the desk: ticket ownership (tenant), idempotent submits, the audit trail.
+"""What the API adds to the desk: ticket ownership (workspace), idempotent submits, the audit trail.
 
-``api_tickets`` holds one row per submitted ticket: its tenant, the idempotency key, the
+An API key belongs to one workspace; the ``tenant`` column of keys and tickets holds its id.
+``api_tickets`` holds one row per submitted ticket: its workspace, the idempotency key, the
 ticket itself and where its first run stands (queued → running → done | failed). Inserting
 that row is the claim that makes a submit run once, even for concurrent retries.
 """
@@ -74,10 +75,10 @@ def run_submission(desk: SupportDesk, thread_id: str) -> dict[str, Any] | None:
                              "AND status = 'queued'", (now(), thread_id)).rowcount
     if not claimed:
         return None
-    ticket = json.loads(str(desk.store.query("SELECT ticket FROM api_tickets WHERE thread_id = ?",
-                                             (thread_id,))[0]["ticket"]))
+    row = desk.store.query("SELECT ticket, tenant FROM api_tickets WHERE thread_id = ?", (thread_id,))[0]
+    ticket = json.loads(str(row["ticket"]))
     try:
-        view = desk.submit(ticket)
+        view = desk.submit(ticket, workspace=str(row["tenant"]))
     except Exception as exc:
         log.exception("run of ticket %s failed", thread_id)
         _set(desk.store, thread_id, status="failed", error=f"{type(exc).__name__}: {exc}")
@@ -124,7 +125,7 @@ def trail(desk: SupportDesk, thread_id: str) -> list[dict[str, Any]]:
     events += [{"at": r["applied_at"], "event": "action.applied", "actor": "agent",
                 "detail": {"action_id": r["action_id"], "action": r["action"], "tier": r["tier"],
                            "args": json.loads(str(r["args"])), "result": json.loads(str(r["result"]))}}
-               for r in desk.engine.runner.ledger(thread_id)]
+               for r in desk.ledger.ledger(thread_id)]
     order = {"ticket.submitted": 0, "run.stopped": 1, "run.failed": 1, "review.claimed": 2, "action.applied": 3}
     return sorted(events, key=lambda e: (str(e["at"]), order.get(str(e["event"]), 4)))
 
@@ -134,8 +135,8 @@ def review_queue(desk: SupportDesk, tenant: str, tier: list[str] | None, categor
     """The tenant's pending reviews, most at risk of breaching their SLA first."""
     sql = ("SELECT r.thread_id, r.ticket_id, r.category, r.priority, r.sla_hours, r.risk_flags, r.summary, "
            "r.interrupt_id, r.created_at, a.tiers FROM runs r JOIN api_tickets a ON a.thread_id = r.thread_id "
-           "WHERE r.status = 'awaiting_review' AND a.tenant = ?")
-    params: tuple[object, ...] = (tenant,)
+           "WHERE r.status = 'awaiting_review' AND a.tenant = ? AND r.workspace = ?")
+    params: tuple[object, ...] = (tenant, tenant)
     if category:
         sql, params = sql + " AND r.category = ?", (*params, category)
     current = datetime.now(UTC)

@@ -15,17 +15,14 @@ from typing import Any
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
-EXIT_USAGE = 2
+from cli.common import EXIT_USAGE, CliError, build_workspace, engine_of
 
 
-class CliError(Exception):
-    """A user-facing error: printed as one line, exit code 2."""
-
-
-def _desk() -> Any:
+def _desk(*preload: str) -> Any:
+    """The desk; ``preload`` lists the workspaces whose engines are loaded up front (none for reads)."""
     from api.service import SupportDesk
 
-    return SupportDesk()
+    return SupportDesk(preload=preload)
 
 
 def _read_json(source: str) -> Any:
@@ -66,10 +63,14 @@ def _print_view(view: dict[str, Any], as_json: bool) -> None:
 
 def cmd_process(args: argparse.Namespace) -> None:
     """Process one JSON ticket."""
+    from api.service import DeskError
+
     ticket = _read_json(args.file)
     desk = _desk()
     try:
-        view = desk.submit(ticket)
+        view = desk.submit(ticket, workspace=args.workspace)
+    except DeskError as exc:
+        raise CliError(str(exc)) from exc
     except ValueError as exc:
         raise _ticket_error(exc, args.file) from exc
     _print_view(view, args.json)
@@ -84,12 +85,16 @@ def cmd_batch(args: argparse.Namespace) -> None:
     if not path.exists():
         raise CliError(f"{path}: file not found")
     lines = [(n, line) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.strip()]
+    from api.service import DeskError
+
     desk, results, errors = _desk(), [], []
     with Progress(transient=True, disable=args.json) as progress:
         task = progress.add_task("processing tickets", total=len(lines))
         for number, line in lines:
             try:
-                results.append(desk.submit(json.loads(line)))
+                results.append(desk.submit(json.loads(line), workspace=args.workspace))
+            except DeskError as exc:
+                raise CliError(str(exc)) from exc
             except (json.JSONDecodeError, ValidationError, ValueError) as exc:
                 errors.append(f"{path}:{number}: {_ticket_error(exc, 'line') if isinstance(exc, ValidationError) else exc}")
             progress.advance(task)
@@ -109,7 +114,7 @@ def cmd_batch(args: argparse.Namespace) -> None:
 
 def cmd_reviews(args: argparse.Namespace) -> None:
     """List pending approvals, tightest SLA first."""
-    rows = _desk().pending()
+    rows = _desk().pending(args.workspace)
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
         return
@@ -163,40 +168,32 @@ def cmd_show(args: argparse.Namespace) -> None:
 
 def cmd_index(args: argparse.Namespace) -> None:
     """Rebuild the knowledge index and the classifier when the data changed."""
-    from rich.progress import Progress
-
-    from tools.engine import build_engine
-    from tools.settings import get_settings
-
-    settings = get_settings()
-    with Progress(transient=True) as progress:
-        tasks: dict[str, Any] = {}
-
-        def report(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = progress.add_task(step, total=total)
-            progress.update(tasks[step], completed=done, total=total)
-
-        engine = build_engine(settings, report)
+    engine = build_workspace(args.workspace)
     data = engine.data
-    print(f"Data: {settings.data_dir} — {len(data.documents)} documents, {len(data.customers)} customers, "
+    print(f"Workspace {args.workspace}: {data.root} — {len(data.documents)} documents, {len(data.customers)} customers, "
           f"{len(data.tickets)} labeled tickets")
     for part, rebuilt in engine.rebuilt.items():
         print(f"  {part}: {'rebuilt' if rebuilt else 'up to date (content hash unchanged)'}")
+    for note in engine.corpus.notes:
+        print(f"  note: {note}")
+    for problem in data.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+
 
 
 def cmd_kb_search(args: argparse.Namespace) -> None:
     """Ranked sources for a query, with scores and authority."""
-    from tools.engine import get_engine
-
-    engine = get_engine()
-    hits, conflicts = engine.kb.search(engine.embed(args.query), k=args.k)
+    engine = engine_of(args.workspace)
+    hits, conflicts = engine.kb.search(args.query, engine.embed(args.query), k=args.k)
     if args.json:
         print(json.dumps({"hits": [h.as_source() for h in hits], "conflicts": conflicts}, indent=2))
         return
     for rank, h in enumerate(hits, 1):
-        print(f"{rank}. {h.doc.id:<42} score {h.score:.3f} (relevance {h.relevance:.3f} × {h.doc.authority}) "
-              f"{h.doc.audience}, updated {h.doc.updated_at}")
+        updated = h.doc.updated_at if getattr(h.doc, "date_source", "document") == "document" else "unknown"
+        section = f" › {h.section}" if getattr(h, "section", "") else ""
+        print(f"{rank}. {h.doc.id:<42} score {h.score:.3f} (relevance {h.relevance:.3f}, {h.doc.authority}) "
+              f"{h.doc.audience}, updated {updated}")
+        print(f"   {h.doc.title}{section}")
         print(f"   {h.passage[:160]}")
     for c in conflicts:
         print(f"⚠ conflict: {c['reason']}")
@@ -204,7 +201,7 @@ def cmd_kb_search(args: argparse.Namespace) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     """What the agent learned: edit/override rates per category and knowledge gaps."""
-    report = _desk().learning_report()
+    report = _desk().learning_report(args.workspace)
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return
@@ -222,11 +219,12 @@ def cmd_keys_create(args: argparse.Namespace) -> None:
     from api.auth import create_key
 
     try:
-        key = create_key(args.role, args.tenant, args.name)
+        key = create_key(args.role, args.key_workspace or args.workspace, args.name)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     print(key)
-    print(f"Created a {args.role} key for tenant '{args.tenant}'. It is shown only once.", file=sys.stderr)
+    print(f"Created a {args.role} key for workspace '{args.key_workspace or args.workspace}'. It is shown only once.",
+          file=sys.stderr)
 
 
 def cmd_eval_triage(args: argparse.Namespace) -> None:
@@ -246,8 +244,11 @@ def cmd_eval_triage(args: argparse.Namespace) -> None:
 
 
 def _command(sub: Any, name: str, func: Any, help_text: str, *positionals: str, json_output: bool = True) -> argparse.ArgumentParser:
-    """Add a subcommand with its positional arguments and, for most, ``--json``."""
+    """Add a subcommand with its positional arguments, ``--workspace`` and, for most, ``--json``."""
     p: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
+    # SUPPRESS: without the flag here, the value given before the subcommand (or its default) stays.
+    p.add_argument("--workspace", default=argparse.SUPPRESS, metavar="W",
+                   help="workspace (company) to use; default: $SUPPORT_WORKSPACE or 'default' (SUPPORT_DATA_DIR)")
     for positional in positionals:
         p.add_argument(positional)
     if json_output:
@@ -258,7 +259,11 @@ def _command(sub: Any, name: str, func: Any, help_text: str, *positionals: str, 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``support-agent``."""
+    from cli.workspace_commands import add_commands, add_eval_retrieval
+
     parser = argparse.ArgumentParser(prog="support-agent", description="Supervised customer-support agent (offline).")
+    parser.add_argument("--workspace", default=os.environ.get("SUPPORT_WORKSPACE", "default"), metavar="W",
+                        help="workspace (company) to use; default: $SUPPORT_WORKSPACE or 'default' (SUPPORT_DATA_DIR)")
     sub = parser.add_subparsers(dest="command", required=True)
     _command(sub, "process", cmd_process, "process one JSON ticket (FILE or - for stdin)", "file")
     _command(sub, "batch", cmd_batch, "process a JSONL file of tickets", "file")
@@ -275,12 +280,14 @@ def build_parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
     p = _command(keys, "create", cmd_keys_create, "create an API key", json_output=False)
     p.add_argument("--role", required=True, choices=["submitter", "reviewer", "admin"])
-    p.add_argument("--tenant", required=True)
+    p.add_argument("--tenant", dest="key_workspace", metavar="W", help="old name of --workspace")
     p.add_argument("--name", default="")
     evals = sub.add_parser("eval", help="evaluations").add_subparsers(dest="eval_command", required=True)
     p = _command(evals, "triage", cmd_eval_triage, "train and test the triage classifier on CSV exports (text,label)")
     p.add_argument("--train", type=Path, required=True)
     p.add_argument("--test", type=Path, required=True)
+    add_eval_retrieval(evals, _command)
+    add_commands(sub, _command)
     _command(sub, "index", cmd_index, "rebuild the index and the classifier", json_output=False)
     kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
     p = _command(kb, "search", cmd_kb_search, "ranked sources for a query", "query")
@@ -292,10 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
     from tools.data import DataError
+    from tools.workspaces import UnknownWorkspace
 
     try:
         args.func(args)
-    except (CliError, DataError) as exc:
+    except (CliError, DataError, UnknownWorkspace) as exc:
         print(f"support-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0

@@ -26,6 +26,9 @@ def _default_engine() -> Literal["offline", "llm"]:
 class Context:
     """Knobs of one run. Explicit argument > ``SUPPORT_<FIELD>`` environment variable > default."""
 
+    workspace: str = field(default="default", metadata={"description": (
+        "The workspace (company) whose knowledge, playbook, customers and queue the run uses. "
+        "A run keeps the workspace it started in. Env: SUPPORT_WORKSPACE.")})
     retrieval_k: int = field(default=4, metadata={"description": (
         "How many knowledge-base sources to keep per ticket, best first. Env: SUPPORT_RETRIEVAL_K.")})
     min_retrieval_score: float = field(default=0.0, metadata={"description": (

@@ -23,6 +23,8 @@ class InputState(TypedDict):
     """What a caller provides."""
 
     ticket: Ticket
+    #: The workspace the run belongs to (set by the service; else the run's context decides, once).
+    workspace: NotRequired[str]
 
 
 class OutputState(TypedDict, total=False):

@@ -22,10 +22,11 @@ Executor = Callable[[Tx, dict[str, Any], dict[str, Any]], dict[str, Any]]
 class ActionRunner:
     """Executes proposed actions against the embedded tools, once each."""
 
-    def __init__(self, store: AnyStore) -> None:
-        """Bind the executors to the store."""
+    def __init__(self, store: AnyStore, workspace: str = "default") -> None:
+        """Bind the executors to the store and to ``workspace``'s rows."""
         self.store = store
-        self.helpdesk = EmbeddedHelpdesk(store)
+        self.workspace = workspace
+        self.helpdesk = EmbeddedHelpdesk(store, workspace)
         self.executors: dict[str, Executor] = {
             "add_internal_note": lambda tx, t, a: {"note_id": self.helpdesk.add_note(tx, t["id"], a["body"])},
             "add_internal_tag": lambda tx, t, a: {"added": self.helpdesk.add_tags(tx, t["id"], a["tags"], "internal")},
@@ -107,9 +108,9 @@ class ActionRunner:
 
     def _knowledge_gap(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
         cur = tx.execute(
-            "INSERT INTO knowledge_gaps (ticket_id, category, query, top_score, created_at) VALUES (?, ?, ?, ?, ?) "
-            "RETURNING id",
-            (ticket["id"], args.get("category"), args.get("query", ""), float(args.get("top_score", 0)), now()),
+            "INSERT INTO knowledge_gaps (workspace, ticket_id, category, query, top_score, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (self.workspace, ticket["id"], args.get("category"), args.get("query", ""), float(args.get("top_score", 0)), now()),
         )
         return {"gap_id": cur.fetchone()["id"]}
 

@@ -1,8 +1,10 @@
-"""The offline engine: data, embedder, FAISS knowledge base, triage classifier, CRM, store.
+"""The offline engine of one workspace: data, embedder, knowledge index, triage classifier, CRM, store.
 
-Built once per process and data directory by :func:`get_engine` (never at import time).
-The index and the classifier are cached on disk and rebuilt only when the knowledge files
-or the labeled tickets change (content hashes).
+A :class:`Corpus` is what a data directory yields — documents, playbook, index, classifier,
+customers, ticket history — loaded once per directory (never at import time). The index and
+the classifier are cached on disk and rebuilt only when the knowledge files or the labelled
+tickets change (content hashes). An :class:`Engine` binds a corpus to one workspace's rows in
+the store (helpdesk, ledger). :class:`tools.workspaces.Workspaces` hands engines to runs.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -32,63 +34,145 @@ from tools.store import AnyStore, Store
 Progress = Callable[[str, int, int], None]
 
 
+class Classifier(Protocol):
+    """What triage needs of a classifier (trained or zero-shot)."""
+
+    @property
+    def classes_(self) -> list[str]:
+        """Labels in column order."""
+
+    def predict_proba(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
+        """Calibrated class probabilities."""
+
+
 def ticket_text(ticket: dict[str, Any]) -> str:
     """The text the engine reads: subject and body."""
     return f"{ticket.get('subject', '')}\n{ticket.get('body', '')}".strip()
 
 
+def embed_texts(embedder: MiniLMEmbeddings, texts: list[str]) -> np.ndarray:
+    """Unit vectors of whole texts (long ones in windows, pooled) when the embedder can, else truncated."""
+    embed_long = getattr(embedder, "embed_long", None)
+    return np.asarray(embed_long(texts) if embed_long else embedder.embed_array(texts), dtype=np.float32)
+
+
 @dataclass
-class Engine:
-    """Everything the nodes need, loaded and ready."""
+class Corpus:
+    """Everything loaded from one data directory."""
 
     data: CompanyData
     playbook: Playbook
     embedder: MiniLMEmbeddings
     kb: KnowledgeBase
-    classifier: TextClassifier
+    classifier: Classifier
     crm: FileCRM
+    history_vectors: np.ndarray
+    rebuilt: dict[str, bool]
+    #: What the packet should say about this workspace's setup (generic playbook, zero-shot triage …).
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def triage_mode(self) -> str:
+        """``trained`` (labelled tickets) or ``zero-shot`` (category descriptions only)."""
+        return str(getattr(self.classifier, "mode", "trained"))
+
+
+@dataclass
+class Engine:
+    """Everything the nodes need for one workspace, loaded and ready."""
+
+    workspace: str
+    corpus: Corpus
     store: AnyStore
     helpdesk: EmbeddedHelpdesk
     runner: ActionRunner
-    history_vectors: np.ndarray
-    rebuilt: dict[str, bool]
 
-    def use_store(self, store: AnyStore) -> None:
-        """Point the helpdesk and the action ledger at another store (PostgreSQL deployments)."""
-        self.store = store
-        self.helpdesk = EmbeddedHelpdesk(store)
-        self.runner = ActionRunner(store)
+    @classmethod
+    def bind(cls, corpus: Corpus, workspace: str, store: AnyStore) -> Engine:
+        """The engine of ``workspace`` on ``corpus``, writing its rows to ``store``."""
+        return cls(workspace=workspace, corpus=corpus, store=store, helpdesk=EmbeddedHelpdesk(store, workspace),
+                   runner=ActionRunner(store, workspace))
+
+    @property
+    def data(self) -> CompanyData:
+        """The workspace's company data."""
+        return self.corpus.data
+
+    @property
+    def playbook(self) -> Playbook:
+        """The workspace's playbook."""
+        return self.corpus.playbook
+
+    @property
+    def embedder(self) -> MiniLMEmbeddings:
+        """The sentence embedder."""
+        return self.corpus.embedder
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base."""
+        return self.corpus.kb
+
+    @property
+    def classifier(self) -> Classifier:
+        """The triage classifier (trained or zero-shot)."""
+        return self.corpus.classifier
+
+    @property
+    def crm(self) -> FileCRM:
+        """The workspace's customers."""
+        return self.corpus.crm
+
+    @property
+    def rebuilt(self) -> dict[str, bool]:
+        """Which caches were rebuilt when the corpus was loaded."""
+        return self.corpus.rebuilt
 
     def embed(self, text: str) -> np.ndarray:
-        """One unit vector for one text."""
-        return np.asarray(self.embedder.embed_array([text])[0])
+        """One unit vector for one text of any length."""
+        vector: np.ndarray = embed_texts(self.corpus.embedder, [text])[0]
+        return vector
 
     def similar_tickets(self, vector: np.ndarray, customer_id: str | None, limit: int = 3) -> list[dict[str, Any]]:
         """Resolved historical tickets closest to ``vector`` (the customer's own first)."""
-        scores = self.history_vectors @ np.asarray(vector, dtype=np.float32)
+        history, tickets = self.corpus.history_vectors, self.corpus.data.tickets
+        if not len(history):
+            return []
+        scores = history @ np.asarray(vector, dtype=np.float32)
         order = np.argsort(-scores)[: limit * 4]
-        picked = sorted(order, key=lambda i: (self.data.tickets[i].get("customer_id") != customer_id, -scores[i]))
-        out = []
-        for i in picked[:limit]:
-            t = self.data.tickets[i]
-            out.append({"id": t["id"], "subject": t["subject"], "category": t["category"],
-                        "resolution": t.get("resolution", ""), "similarity": round(float(scores[i]), 3)})
-        return out
+        picked = sorted(order, key=lambda i: (tickets[i].get("customer_id") != customer_id, -scores[i]))
+        return [{"id": tickets[i]["id"], "subject": tickets[i]["subject"], "category": tickets[i]["category"],
+                 "resolution": tickets[i].get("resolution", ""), "similarity": round(float(scores[i]), 3)}
+                for i in picked[:limit]]
+
+
+def _trainable(labels: list[str]) -> bool:
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    return len(counts) >= 2 and min(counts.values()) >= 2
 
 
 def _train_classifier(data: CompanyData, embedder: MiniLMEmbeddings, index_dir: Path,
-                      progress: Progress | None) -> tuple[TextClassifier, np.ndarray, bool]:
+                      progress: Progress | None) -> tuple[Classifier, np.ndarray, bool]:
     texts = [ticket_text(t) for t in data.tickets]
     labels = [t["category"] for t in data.tickets]
+    if not _trainable(labels):
+        from tools.zeroshot import ZeroShotClassifier
+
+        zero_shot = ZeroShotClassifier.from_playbook(data.playbook["categories"], lambda xs: embed_texts(embedder, xs))
+        vectors = embed_texts(embedder, texts) if texts else np.zeros((0, embedder_dim(embedder)), dtype=np.float32)
+        return zero_shot, vectors, False
     model_file, vec_file, meta_file = index_dir / "classifier.pkl", index_dir / "history.npy", index_dir / "classifier.json"
     # The classifier's own code is part of the key: a changed model class retrains.
     code = hashlib.sha256(Path(classifier_module.__file__ or "").read_bytes()).hexdigest()
-    expected = {"training_hash": data.training_hash(), "model": MODEL_ID, "classifier_code": code}
+    expected = {"training_hash": data.training_hash(), "model": MODEL_ID, "classifier_code": code,
+                "pooling": "long" if hasattr(embedder, "embed_long") else "truncate"}
     if meta_file.exists() and json.loads(meta_file.read_text()) == expected and model_file.exists():
         return TextClassifier.load(model_file), np.load(vec_file), False
     if progress:
         progress("embed tickets", 0, len(texts))
-    vectors = embedder.embed_array(texts)
+    vectors = embed_texts(embedder, texts)
     if progress:
         progress("embed tickets", len(texts), len(texts))
         progress("train classifier", 0, 1)
@@ -102,50 +186,51 @@ def _train_classifier(data: CompanyData, embedder: MiniLMEmbeddings, index_dir: 
     return classifier, vectors, True
 
 
-def build_engine(settings: Settings, progress: Progress | None = None) -> Engine:
-    """Load the data directory and build or load the index and the classifier."""
-    data = load_company(settings.data_dir)
+def embedder_dim(embedder: MiniLMEmbeddings) -> int:
+    """The embedding width."""
+    return int(embedder.embed_array(["x"]).shape[1])
+
+
+def setup_notes(data: CompanyData, triage_mode: str) -> list[str]:
+    """What a reviewer should know about how this workspace is set up."""
+    notes = []
+    if getattr(data, "playbook_source", "workspace") == "generic":
+        notes.append("No playbook.yaml in this workspace: the built-in generic support playbook is used.")
+    if triage_mode == "zero-shot":
+        notes.append("No labelled tickets: the category is a zero-shot guess from the category descriptions.")
+    if not data.customers:
+        notes.append("No customers.jsonl: customer context is empty.")
+    return notes
+
+
+def load_corpus(settings: Settings, data_dir: Path, progress: Progress | None = None) -> Corpus:
+    """Load a data directory and build or load its index and classifier."""
+    data = load_company(data_dir)
     embedder = default_embeddings()
-    index_dir = settings.index_dir / _data_key(settings.data_dir)
+    index_dir = settings.index_dir / data_key(data_dir)
     kb = KnowledgeBase(data, embedder, index_dir)
-    rebuilt_index = kb.load_or_build(lambda done, total: progress("index knowledge", done, total) if progress else None)
+    rebuilt_index = kb.load_or_build(progress)
     classifier, history, rebuilt_model = _train_classifier(data, embedder, index_dir, progress)
-    store = Store(settings.sqlite_path)
-    return Engine(
-        data=data, playbook=Playbook(data.playbook), embedder=embedder, kb=kb, classifier=classifier,
-        crm=FileCRM(data.customers), store=store, helpdesk=EmbeddedHelpdesk(store), runner=ActionRunner(store),
-        history_vectors=history, rebuilt={"index": rebuilt_index, "classifier": rebuilt_model},
-    )
+    mode = str(getattr(classifier, "mode", "trained"))
+    return Corpus(data=data, playbook=Playbook(data.playbook), embedder=embedder, kb=kb, classifier=classifier,
+                  crm=FileCRM(data.customers), history_vectors=history,
+                  rebuilt={"index": rebuilt_index, "classifier": rebuilt_model}, notes=setup_notes(data, mode))
 
 
-def _data_key(data_dir: Path) -> str:
+def data_key(data_dir: Path) -> str:
+    """The index folder name of a data directory."""
     return hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:10]  # noqa: S324 - a folder name, not security
 
 
 _ENGINES: dict[tuple[str, str], Engine] = {}
-_ACTIVE: list[Engine] = []
 _LOCK = threading.Lock()
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
-    """The engine for ``settings``; without settings, the one last opened in this process (else from env).
-
-    Nodes call ``get_engine()``: they use the engine of the service (CLI, API, evals) that
-    opened one, so a service configured with explicit settings and its graph agree.
-    """
+    """The default workspace's engine for ``settings`` (scripts and benchmarks; runs use ``Workspaces``)."""
+    settings = settings or get_settings()
+    key = (str(settings.data_dir.resolve()), str(settings.state_dir.resolve()))
     with _LOCK:
-        if settings is None and _ACTIVE:
-            return _ACTIVE[-1]
-        settings = settings or get_settings()
-        key = (str(settings.data_dir.resolve()), str(settings.state_dir.resolve()))
         if key not in _ENGINES:
-            _ENGINES[key] = build_engine(settings)
-        _ACTIVE[:] = [_ENGINES[key]]
+            _ENGINES[key] = Engine.bind(load_corpus(settings, settings.data_dir), "default", Store(settings.sqlite_path))
         return _ENGINES[key]
-
-
-def reset_engines() -> None:
-    """Forget cached engines (after the data directory changed)."""
-    with _LOCK:
-        _ENGINES.clear()
-        _ACTIVE.clear()

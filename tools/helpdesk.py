@@ -34,17 +34,18 @@ class Helpdesk(Protocol):
 class EmbeddedHelpdesk:
     """Embedded helpdesk on the shared store (SQLite file or PostgreSQL)."""
 
-    def __init__(self, store: AnyStore) -> None:
-        """Use ``store`` for every table."""
+    def __init__(self, store: AnyStore, workspace: str = "default") -> None:
+        """Use ``store`` for every table; read and write only ``workspace``'s tickets."""
         self.store = store
+        self.workspace = workspace
 
     def upsert_ticket(self, ticket: dict[str, Any], thread_id: str) -> None:
         """Record an incoming ticket (idempotent on its id)."""
         with self.store.transaction() as tx:
             tx.execute(
-                "INSERT INTO tickets (ticket_id, thread_id, customer_id, subject, body, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(ticket_id) DO NOTHING",
-                (ticket["id"], thread_id, ticket.get("customer_id"), ticket["subject"], ticket["body"], now(), now()),
+                "INSERT INTO tickets (ticket_id, workspace, thread_id, customer_id, subject, body, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(ticket_id) DO NOTHING",
+                (ticket["id"], self.workspace, thread_id, ticket.get("customer_id"), ticket["subject"], ticket["body"], now(), now()),
             )
 
     def add_note(self, tx: Tx, ticket_id: str, body: str) -> int:
@@ -82,8 +83,8 @@ class EmbeddedHelpdesk:
             tx.execute(f"UPDATE tickets SET {key} = ?, updated_at = ? WHERE ticket_id = ?", (value, now(), ticket_id))  # noqa: S608
 
     def recent_tickets(self, customer_id: str, exclude: str, limit: int = 5) -> list[dict[str, object]]:
-        """The customer's latest tickets in this helpdesk (for context and duplicate links)."""
+        """The customer's latest tickets in this workspace (for context and duplicate links)."""
         return self.store.query(
-            "SELECT ticket_id, subject, status, created_at FROM tickets WHERE customer_id = ? AND ticket_id != ? "
-            "ORDER BY created_at DESC LIMIT ?", (customer_id, exclude, limit),
+            "SELECT ticket_id, subject, status, created_at FROM tickets WHERE workspace = ? AND customer_id = ? "
+            "AND ticket_id != ? ORDER BY created_at DESC LIMIT ?", (self.workspace, customer_id, exclude, limit),
         )

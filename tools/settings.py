@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, ge=2, le=100, description="PostgreSQL connections per worker process.")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Larger request bodies are refused with 413.")
     recover_on_start: bool = Field(True, description="Finish claimed-but-unfinished reviews and queued submits at start.")
+    max_engines: int = Field(8, ge=1, le=1000, description="Workspace engines kept loaded per process (least recently used is dropped).")
     retrieval_k: int = Field(4, ge=1, le=20, description="Sources kept per ticket.")
     llm: Literal["off", "openai", "local"] = Field(
         "off", description="off: no model (offline engine) | openai: any OpenAI-compatible server | local: in-process llama.cpp on a GGUF.")

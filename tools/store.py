@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
 
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS workspaces (workspace_id TEXT PRIMARY KEY, data_dir TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tickets (
-  ticket_id TEXT PRIMARY KEY, thread_id TEXT, customer_id TEXT, subject TEXT, body TEXT,
+  ticket_id TEXT PRIMARY KEY, workspace TEXT NOT NULL DEFAULT 'default', thread_id TEXT, customer_id TEXT, subject TEXT, body TEXT,
   status TEXT NOT NULL DEFAULT 'open', priority TEXT, owner TEXT, duplicate_of TEXT,
   created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, ticket_id TEXT, body TEXT, created_at TEXT);
@@ -43,18 +44,25 @@ CREATE TABLE IF NOT EXISTS escalations (id INTEGER PRIMARY KEY, ticket_id TEXT, 
 CREATE TABLE IF NOT EXISTS notifications (id INTEGER PRIMARY KEY, team TEXT, message TEXT, created_at TEXT);
 CREATE TABLE IF NOT EXISTS account_changes (id INTEGER PRIMARY KEY, ticket_id TEXT, customer_id TEXT,
   kind TEXT, detail TEXT, created_at TEXT);
-CREATE TABLE IF NOT EXISTS knowledge_gaps (id INTEGER PRIMARY KEY, ticket_id TEXT, category TEXT,
+CREATE TABLE IF NOT EXISTS knowledge_gaps (id INTEGER PRIMARY KEY, workspace TEXT NOT NULL DEFAULT 'default', ticket_id TEXT, category TEXT,
   query TEXT, top_score REAL, created_at TEXT);
 CREATE TABLE IF NOT EXISTS ledger (thread_id TEXT NOT NULL, action_id TEXT NOT NULL, action TEXT NOT NULL,
   args TEXT, tier TEXT, result TEXT, applied_at TEXT NOT NULL, PRIMARY KEY (thread_id, action_id));
 CREATE TABLE IF NOT EXISTS decisions (thread_id TEXT NOT NULL, interrupt_id TEXT NOT NULL, decision TEXT NOT NULL,
   reviewer TEXT, payload TEXT, decided_at TEXT NOT NULL, completed_at TEXT, PRIMARY KEY (thread_id, interrupt_id));
-CREATE TABLE IF NOT EXISTS runs (thread_id TEXT PRIMARY KEY, ticket_id TEXT, customer_id TEXT, status TEXT,
+CREATE TABLE IF NOT EXISTS runs (thread_id TEXT PRIMARY KEY, workspace TEXT NOT NULL DEFAULT 'default', ticket_id TEXT,
+  customer_id TEXT, status TEXT,
   category TEXT, priority TEXT, sla_hours REAL, risk_flags TEXT, summary TEXT, interrupt_id TEXT,
   created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY, thread_id TEXT, ticket_id TEXT, category TEXT,
+CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY, workspace TEXT NOT NULL DEFAULT 'default', thread_id TEXT,
+  ticket_id TEXT, category TEXT,
   kind TEXT, detail TEXT, created_at TEXT);
+CREATE INDEX IF NOT EXISTS tickets_by_customer ON tickets (workspace, customer_id);
 """
+
+#: Tables that gained a ``workspace`` column; stores created before it get the column at start.
+#: (A stop-gap until the schema is managed by migrations.)
+WORKSPACE_TABLES = ("tickets", "knowledge_gaps", "runs", "feedback")
 
 #: Arbitrary constant: the advisory lock that serialises schema creation across workers.
 _SCHEMA_LOCK = 4_242_001
@@ -100,9 +108,16 @@ class Store:
         """Create the file and its tables if needed."""
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
+        conn = self._connect()
+        try:
             conn.execute("PRAGMA journal_mode=WAL")
+            for table in WORKSPACE_TABLES:
+                columns = [r["name"] for r in conn.execute(f"PRAGMA table_info({table})")]
+                if columns and "workspace" not in columns:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN workspace TEXT NOT NULL DEFAULT 'default'")
             conn.executescript(SCHEMA)
+        finally:
+            conn.close()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -217,6 +232,10 @@ class PostgresStore:
         """Create tables once, even when several workers start together."""
         with self.transaction() as tx:
             tx.execute(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
+            for table in WORKSPACE_TABLES:
+                row = tx.conn.execute("SELECT to_regclass(%s) AS t", (table,)).fetchone()
+                if row is not None and row["t"] is not None:
+                    tx.conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS workspace TEXT NOT NULL DEFAULT 'default'".encode())
             for statement in statements(to_postgres_ddl(schema)):
                 tx.conn.execute(statement.encode())
 

@@ -60,6 +60,9 @@ def submit(
 ) -> Any:
     """Create the run; a retried request (same ``Idempotency-Key`` or ticket id) returns the same run."""
     desk = _desk(request)
+    if not desk.workspaces.exists(who.workspace):
+        raise HTTPException(403, f"workspace '{who.workspace}' of this key is not set up: "
+                                 f"support-agent workspace create {who.workspace} --data DIR")
     data = ticket.model_dump(exclude_none=True)
     data["id"] = ticket.id or f"T-{uuid.uuid4().hex[:12]}"
     try:

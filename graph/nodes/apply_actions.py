@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.config import get_config
+from langgraph.runtime import Runtime
 
+from graph.context import Context
 from graph.state import State
-from tools.engine import get_engine
+from tools.engine import Engine
 
 
-def apply_actions(state: State) -> dict[str, Any]:
+def apply_actions(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str, Any]:
     """Run approved (or automatic) actions through the ledger; a repeat changes nothing."""
-    engine = get_engine()
     thread_id = str(get_config()["configurable"].get("thread_id", state["ticket"]["id"]))
     if "approved_actions" in state:
         actions = state["approved_actions"]

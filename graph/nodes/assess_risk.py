@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from langgraph.runtime import Runtime
+
+from graph.context import Context
 from graph.packet import build_packet
 from graph.policy import tier_of
 from graph.state import State
-from tools.engine import Engine, get_engine, ticket_text
+from tools.engine import Engine, ticket_text
 
 MONEY_WORDS = re.compile(
     r"\b(refund|credit|chargeback|money back|compensat|reimburs|overcharg"
@@ -113,9 +116,8 @@ def proposed_actions(engine: Engine, state: State, flags: list[str], esc: dict[s
     return actions
 
 
-def assess_risk(state: State) -> dict[str, Any]:
+def assess_risk(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str, Any]:
     """Decide flags, escalation and actions, and assemble the support packet."""
-    engine = get_engine()
     text = ticket_text(dict(state["ticket"]))
     flags = risk_flags(state, text)
     esc = escalation(engine, state, text)

@@ -16,7 +16,7 @@ from langgraph.runtime import Runtime
 from graph.context import Context
 from graph.state import State
 from prompts import reply as T
-from tools.engine import Engine, get_engine, ticket_text
+from tools.engine import Engine, ticket_text
 
 
 def _sentences(text: str, limit: int) -> list[str]:
@@ -83,13 +83,12 @@ def offline_draft(engine: Engine, state: State, tone: str) -> tuple[dict[str, An
     return reply, {"tone": tone, "first_name": first_name, "greeting": greeting, "tail": tail}
 
 
-def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+def draft(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str, Any]:
     """Write the customer reply with citations and the questions for missing information.
 
     With ``engine="llm"`` the model rewrites the body between greeting and questions
     (validated, else this offline draft stays and ``llm_fallback`` is set).
     """
-    engine = get_engine()
     tone = runtime.context.tone if runtime.context.tone in T.GREETING else "friendly"
     reply, frame = offline_draft(engine, state, tone)
     if runtime.context.engine == "llm":

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from langgraph.runtime import Runtime
 
+from graph.context import Context
 from graph.nodes.triage import customer_facts
 from graph.state import State
-from tools.engine import get_engine
+from tools.engine import Engine
 
 
-def gather_context(state: State) -> dict[str, Any]:
+def gather_context(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str, Any]:
     """Read the CRM and the helpdesk (read-only) and summarise the account."""
-    engine = get_engine()
     ticket = dict(state["ticket"])
     record = customer_facts(engine, ticket)
     vector = np.asarray(state["ticket_vector"], dtype=np.float32)

@@ -1,4 +1,9 @@
-"""Retrieve: knowledge sources ranked by relevance × authority, superseded ones replaced and flagged."""
+"""Retrieve: hybrid search of the workspace's knowledge, superseded sources replaced and flagged.
+
+Two lists come back: the best customer-facing sources (the draft may cite them) and the best
+internal procedures (for the reviewer only). The confidence is calibrated by the knowledge
+base; a context threshold, when set, overrides it.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +14,17 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.state import State
-from tools.engine import get_engine
+from tools.engine import Engine, ticket_text
 
 
-def retrieve(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Search the FAISS index with the ticket's vector (embedded once, in triage)."""
-    engine = get_engine()
+def retrieve(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str, Any]:
+    """Search with the whole ticket text (lexical) and its vector (dense; embedded once, in triage)."""
     vector = np.asarray(state["ticket_vector"], dtype=np.float32)
-    hits, conflicts = engine.kb.search(vector, k=runtime.context.retrieval_k)
-    threshold = runtime.context.min_retrieval_score or float(engine.playbook.raw.get("min_retrieval_score", 0.35))
-    top = max((h.relevance for h in hits), default=0.0)
+    found = engine.kb.retrieve(ticket_text(dict(state["ticket"])), vector, k=runtime.context.retrieval_k)
+    threshold = runtime.context.min_retrieval_score or found.threshold
     return {
-        "sources": [h.as_source() for h in hits],
-        "conflicts": conflicts,
-        "retrieval": {"top_relevance": round(top, 4), "confident": top >= threshold, "threshold": threshold},
+        "sources": [h.as_source() for h in found.customer + found.internal],
+        "conflicts": found.conflicts,
+        "retrieval": {"top_relevance": round(found.top_score, 4), "confident": found.top_score >= threshold,
+                      "threshold": round(threshold, 4)},
     }

@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.state import State
-from tools.engine import get_engine, ticket_text
+from tools.engine import Engine, ticket_text
 from tools.signals import injection_attempt, sentiment
 
 
@@ -21,9 +21,8 @@ def customer_facts(engine: Any, ticket: dict[str, Any]) -> dict[str, Any] | None
     return None
 
 
-def triage(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+def triage(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str, Any]:
     """Classify the ticket and set priority, SLA risk, sentiment and the suggested owner."""
-    engine = get_engine()
     text = ticket_text(dict(state["ticket"]))
     vector = engine.embed(text)
     proba = engine.classifier.predict_proba([text], vector[None, :])[0]
@@ -49,12 +48,15 @@ def triage(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     priority, rules = engine.playbook.priority(category, facts, text)
     sla = engine.playbook.sla_hours(plan, priority)
     return {
+        "workspace": engine.workspace,
         "ticket_vector": vector.tolist(),
         "status": "triaged",
         "triage": {
             "category": category,
             "confidence": round(confidence, 3),
             "confident": confidence >= threshold,
+            "mode": engine.corpus.triage_mode,
+            "setup_notes": list(engine.corpus.notes),
             "alternatives": [{"category": classes[i], "confidence": round(float(proba[i]), 3)} for i in order[1:3]],
             "priority": priority,
             "priority_rules": rules,

@@ -141,11 +141,15 @@ class Deployment:
         from api.auth import insert_key
         from api.db import open_store
         from tools.settings import Settings
+        from tools.workspaces import Workspaces
 
         self.backend, self.state, self.database_url = backend, state, database_url
         self.env = base_env(state, database_url)
         self.settings = Settings(state_dir=state, database_url=database_url)
         self.store = open_store(self.settings)
+        workspaces = Workspaces(self.settings, self.store)
+        for tenant in ("acme", "globex"):  # two companies on the sample data; their rows stay apart
+            workspaces.create(tenant, REPO / "data")
         self.keys = {f"{role}@{tenant}": insert_key(self.store, role, tenant, name=f"{role}-{tenant}")
                      for role in ("submitter", "reviewer", "admin") for tenant in ("acme", "globex")}
         self.server: Server | None = None
