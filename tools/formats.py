@@ -54,6 +54,13 @@ def document_date(value: Any) -> str | None:
         return None
 
 
+def yaml_error(exc: yaml.YAMLError) -> tuple[int, str]:
+    """``(1-based line, reason)`` of a YAML error; the line is where the broken construct starts."""
+    mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+    reason = " ".join(str(x) for x in (getattr(exc, "context", None), getattr(exc, "problem", None)) if x)
+    return (mark.line + 1 if mark else 1), reason or str(exc)
+
+
 def file_date(path: Path) -> str:
     """The file's modification date (a stand-in when the document states none)."""
     return date.fromtimestamp(path.stat().st_mtime).isoformat()
@@ -100,8 +107,8 @@ def _markdown(path: Path, text: str, problems: list[str]) -> RawDoc | None:
         try:
             loaded = yaml.safe_load(match.group(1))
         except yaml.YAMLError as exc:
-            line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 2
-            problems.append(f"{path}:{line}: invalid YAML front matter: {getattr(exc, 'problem', None) or exc}")
+            line, reason = yaml_error(exc)
+            problems.append(f"{path}:{line + 1}: invalid YAML front matter: {reason}")
             return None
         if not isinstance(loaded, dict | None):
             problems.append(f"{path}:2: front matter must be a mapping of keys to values")

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from tools.formats import yaml_error
+
 PRIORITIES = ["low", "normal", "high", "urgent"]
 GENERIC_PLAYBOOK = Path(__file__).with_name("defaults") / "playbook.yaml"
 #: Document kinds when a playbook lists none.
@@ -62,8 +64,8 @@ def read_playbook(path: Path) -> tuple[dict[str, Any], str, list[str]]:
     except (OSError, UnicodeDecodeError) as exc:
         return {}, "workspace", [f"{path}:0: cannot read the playbook: {exc}"]
     except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 1
-        return {}, "workspace", [f"{path}:{line}: invalid YAML: {getattr(exc, 'problem', None) or exc}"]
+        line, reason = yaml_error(exc)
+        return {}, "workspace", [f"{path}:{line}: invalid YAML: {reason}"]
     if not isinstance(raw, dict | None):
         return {}, "workspace", [f"{path}:1: the playbook must be a mapping of sections"]
     playbook = with_generic(raw or {})
