@@ -173,12 +173,13 @@ def _document(path: Path, rel: str, raw: RawDoc, playbook: dict[str, Any], vocab
     doc_id = str(meta.get("id") or "").strip() or slugify(title if raw.record else path.stem)
     rules = knowledge_defaults(playbook, rel, title)
 
-    def pick(key: str, builtin: str) -> str:
+    def pick(key: str, builtin: str, allowed: Any = ()) -> str:
         value = meta.get(key)
-        return str(value).strip() if value not in (None, "") else rules.get(key, builtin)
+        value = str(value).strip() if value not in (None, "") else rules.get(key, builtin)
+        return value.lower() if value not in allowed and value.lower() in allowed else value  # "Customer"
 
-    kind, authority = pick("kind", "help_article"), pick("authority", vocab["default_authority"])
-    audience, owner = pick("audience", "customer"), pick("owner", "support")
+    kind, audience = pick("kind", "help_article", vocab["kinds"]), pick("audience", "customer", AUDIENCES)
+    authority, owner = pick("authority", vocab["default_authority"], vocab["authorities"]), pick("owner", "support")
     bad = [(key, f"{key} '{value}' is not one of {', '.join(allowed)}") for key, value, allowed in
            (("kind", kind, vocab["kinds"]), ("authority", authority, vocab["authorities"]),
             ("audience", audience, AUDIENCES)) if value not in allowed]

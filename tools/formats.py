@@ -182,7 +182,7 @@ def _json(path: Path, text: str, problems: list[str]) -> list[RawDoc]:
     else:
         problems.append(f"{path}:1: expected a list of articles")
         return []
-    lines = _record_lines(text, key, len(records))
+    lines = _record_lines(text, key, len(records)) if isinstance(data, list) or key else [1]
     docs = [_record(path, row, line, problems) for row, line in zip(records, lines, strict=True)]
     return [d for d in docs if d is not None]
 
