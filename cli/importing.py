@@ -101,8 +101,13 @@ def import_kb(source: Path, data_dir: Path) -> ImportReport:
     )
 
 
-def format_report(report: ImportReport) -> str:
-    """A short plain-text summary: counts, a kind x audience table, skipped files, what the workspace lacks."""
+def format_report(report: ImportReport, show_skipped: bool = True) -> str:
+    """A short plain-text summary: counts, a kind x audience table, skipped files, what the workspace lacks.
+
+    Args:
+        report: What :func:`import_kb` returned.
+        show_skipped: List the first skipped files and lines (off when the caller prints them itself).
+    """
     lines = [f"Imported {report.imported} documents from {report.source} into {report.data_dir / 'knowledge'} "
              f"({report.copied} files copied, {report.unchanged} unchanged; {report.total_documents} documents in the workspace)."]
     audiences = sorted(report.by_audience)
@@ -113,11 +118,13 @@ def format_report(report: ImportReport) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         lines.append("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
-    if report.skipped:
+    if report.skipped and show_skipped:
         lines.append(f"Skipped or corrected ({len(report.skipped)}):")
         lines += [f"  {p}" for p in report.skipped[:SHOWN_PROBLEMS]]
         if len(report.skipped) > SHOWN_PROBLEMS:
             lines.append(f"  ... and {len(report.skipped) - SHOWN_PROBLEMS} more")
+    elif report.skipped:
+        lines.append(f"Skipped or corrected: {len(report.skipped)} (listed above).")
     if report.ignored:
         lines.append(f"Not imported (unsupported file types): {len(report.ignored)} files, e.g. {report.ignored[0]}")
     if report.undated:
