@@ -65,7 +65,7 @@ def cmd_import_kb(args: argparse.Namespace) -> None:
     for problem in report.skipped:
         print(f"skipped {problem}", file=sys.stderr)
     engine = build_workspace(args.workspace)
-    print(format_report(report))
+    print(format_report(report, show_skipped=False))
     print(f"Index: {len(engine.data.documents)} documents searchable in workspace '{args.workspace}' "
           f"({'rebuilt' if engine.rebuilt['index'] else 'up to date'}). Try: support-agent kb search "
           f"\"your question\" --workspace {args.workspace}")

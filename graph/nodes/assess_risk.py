@@ -64,7 +64,7 @@ def escalation(engine: Engine, state: State, text: str) -> dict[str, Any]:
     """The first matching playbook rule is the recommendation; all matches are listed."""
     triage, customer = state["triage"], state.get("customer", {})
     facts = {"category": triage["category"], "vip": bool(customer.get("vip")), "sentiment": triage["sentiment"],
-             "plan": customer.get("plan", "free")}
+             "plan": customer.get("plan", engine.playbook.default_plan)}
     rules = engine.playbook.escalations(facts, text)
     if not rules:
         return {"team": "none", "reason": "No escalation rule matched.", "needs": [], "rules": []}

@@ -26,7 +26,7 @@ def gather_context(state: State, runtime: Runtime[Context], engine: Engine) -> d
             "id": record["id"],
             "name": record.get("name", ""),
             "contact_name": record.get("contact_name", ""),
-            "plan": record.get("plan", "free"),
+            "plan": record.get("plan", engine.playbook.default_plan),
             "vip": bool(record.get("vip")),
             "account_owner": record.get("account_owner", ""),
             "seats": record.get("seats"),

@@ -43,7 +43,7 @@ def triage(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str,
         extra["llm"] = llm
     mood, mood_score = sentiment(text)
     customer = customer_facts(engine, dict(state["ticket"])) or {}
-    plan = customer.get("plan", "free")
+    plan = customer.get("plan", engine.playbook.default_plan)
     facts = {"category": category, "plan": plan, "vip": bool(customer.get("vip")), "sentiment": mood}
     priority, rules = engine.playbook.priority(category, facts, text)
     sla = engine.playbook.sla_hours(plan, priority)
