@@ -140,7 +140,12 @@ def test_knowledge_gaps_and_reports_stay_in_their_workspace(two: Deployment, cli
                              "body": "Which months do zebras migrate across the Serengeti and how far do they walk?"},
                who="submitter@kb-only")
     assert r.status_code == 201, r.text
-    assert "low_retrieval_confidence" in r.json()["packet"]["risk_flags"]
+    view = r.json()
+    assert "low_retrieval_confidence" in view["packet"]["risk_flags"]
+    # bounded-autonomy actions (the gap log) are applied with the decision, even a rejection
+    decided = client.post(f"{two.url}/v1/tickets/{view['thread_id']}/review", headers=two.headers("reviewer@kb-only"),
+                          json={"interrupt_id": view["interrupts"][0]["id"], "type": "ignore"})
+    assert decided.status_code == 200, decided.text
     desk = SupportDesk(two.settings, preload=())
     try:
         solo = desk.learning_report("kb-only")["knowledge_gaps"]
