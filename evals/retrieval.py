@@ -10,7 +10,9 @@ their successor). The baselines rank the same documents (macros excluded) as who
   doc2dial README), cosine to the query's first-window vector.
 
 The result also says how often the low-confidence flag fired on misses (gold not in the
-top 5) and on hits, which is what the flag's calibration is judged by.
+top 5) and on hits, which is what the flag's calibration is judged by, and, for queries
+whose gold is an internal document, how often it is among the reviewer's internal
+procedures (``retrieve().internal``, top 4).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tools.knowledge import CONFIDENT, KnowledgeBase
 from tools.lexical import Lexical
 
 CUTS = (1, 5, 10)
+INTERNAL_K = 4  # the reviewer's internal procedures in a packet (retrieval_k)
 
 
 def load_queries(path: Path) -> list[dict[str, Any]]:
@@ -76,6 +79,7 @@ def evaluate(kb: KnowledgeBase, queries: list[dict[str, Any]], embedder: MiniLME
     first_window = embedder.embed_array(texts)
     ranks: dict[str, list[int | None]] = {"product": [], "bm25": [], "dense": []}
     flags: list[tuple[bool, bool]] = []  # (confident, hit@5)
+    internal: list[bool] = []  # per query with an internal gold: is it among the reviewer's procedures?
     latencies: list[float] = []
     for number, query in enumerate(queries):
         started = time.perf_counter()
@@ -86,6 +90,9 @@ def evaluate(kb: KnowledgeBase, queries: list[dict[str, Any]], embedder: MiniLME
         ranks["product"].append(product)
         # Retrieval.confident is the best hit's relevance against the same threshold.
         flags.append((bool(hits) and hits[0].relevance >= CONFIDENT, product is not None and product < 5))
+        if any(kb.data.documents[g].audience == "internal" for g in query["gold"] if g in kb.data.documents):
+            procedures = kb.retrieve(query["query"], vector, k=INTERNAL_K).internal
+            internal.append(any(h.doc.id in query["gold"] for h in procedures))
         lexical = bm25.scores(query["query"])
         ranks["bm25"].append(_rank_of([ids[i] for i in np.argsort(-lexical, kind="stable")[:10]], query["gold"]))
         dense = doc_vectors @ first_window[number]
@@ -102,6 +109,8 @@ def evaluate(kb: KnowledgeBase, queries: list[dict[str, Any]], embedder: MiniLME
             "fires_on_hits": round(sum(not c for c in found) / max(1, len(found)), 3),
             "misses": len(misses), "hits": len(found),
         },
+        "internal_found": {"k": INTERNAL_K, "queries": len(internal),
+                           "rate": round(sum(internal) / len(internal), 3) if internal else None},
         "latency_ms_p50": round(1000 * float(np.median(latencies or [0.0])), 1),
     }
 
@@ -114,6 +123,10 @@ def format_table(result: dict[str, Any]) -> str:
         rows.append(f"{name:<10}" + "".join(f"{scores[k]:>11.3f}" for k in scores))
     flag = result.get("low_confidence")
     rows.append(f"{result['queries']} queries")
+    found = result.get("internal_found") or {}
+    if found.get("queries"):
+        rows.append(f"internal procedure among the reviewer's top {found['k']}: {found['rate']:.0%} of {found['queries']} "
+                    "queries whose gold is internal")
     if flag:
         rows.append(f"low-confidence flag (< {flag['threshold']}): fires on {flag['fires_on_misses']:.0%} of misses "
                     f"({flag['misses']}, gold not in top 5) and {flag['fires_on_hits']:.0%} of hits ({flag['hits']})")

@@ -2,8 +2,7 @@ r"""Lexical retrieval: BM25 (bm25s, scores on a sparse matrix) with English stop
 
 Tokens are lower-cased ``\w+`` runs without scikit-learn's English stop-word list (the
 list the doc2dial baselines use), stemmed with the Snowball English stemmer when
-PyStemmer is installed. Queries are whole tickets: every term counts, repeated terms
-count once per occurrence (bm25s sums the term scores of the query tokens).
+PyStemmer is installed. Queries are whole tickets: every distinct term counts once.
 """
 
 from __future__ import annotations
@@ -76,7 +75,9 @@ class Lexical:
 
     def scores(self, text: str) -> np.ndarray:
         """BM25 score of every indexed text for the query ``text`` (zeros when no term matches)."""
-        ids = [self.vocab[t] for t in tokens(text, self.stem) if t in self.vocab]
+        # Each distinct term once: in a long ticket, chatter repeated ten times must not outweigh the one
+        # sentence that asks the question.
+        ids = [self.vocab[t] for t in dict.fromkeys(tokens(text, self.stem)) if t in self.vocab]
         if not ids:
             return np.zeros(self.retriever.scores["num_docs"], dtype=np.float32)
         return np.asarray(self.retriever.get_scores_from_ids(ids), dtype=np.float32)
