@@ -121,13 +121,13 @@ def warm_index(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
     The engine rebuilds it only when the data changed (content hashes), so a stale copy is safe.
     """
-    from tools.engine import build_engine
+    from tools.engine import load_corpus
     from tools.settings import Settings
 
     cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
     root = Path(cache.mkdir("support-desk-index")) if cache is not None else tmp_path_factory.mktemp("index")
     settings = Settings(state_dir=root, data_dir=REPO / "data")
-    build_engine(settings)
+    load_corpus(settings, settings.data_dir)
     return settings.index_dir
 
 
@@ -218,7 +218,7 @@ def test_refund_interrupts_resumes_once_and_a_concurrent_resume_gets_409(server:
         schemas = client.get(f"/assistants/{assistants[0]['assistant_id']}/schemas").json()
         context = schemas["context_schema"]["properties"]
         assert set(context) == {"retrieval_k", "min_retrieval_score", "min_triage_confidence",
-                                "tone", "engine"}
+                                "tone", "engine", "workspace"}
         assert all(field.get("description") for field in context.values())  # Studio's help text
         assert context["tone"]["enum"] == ["friendly", "formal"]  # a drop-down in Studio
 
