@@ -173,3 +173,21 @@ def test_sample_company_headings_are_never_cited_as_facts(desk: Any) -> None:
         for line in view["packet"]["draft_reply"].splitlines():
             fact = re.sub(r"\s*\[[a-z0-9-]+\]\s*$", "", line.strip("- ").strip())
             assert fact not in headings, f"{ticket['id']}: a heading was quoted as a fact: {line}"
+
+
+def test_engines_are_built_lazily_and_the_cache_is_bounded(tmp_path: Path) -> None:
+    from tools.settings import Settings
+    from tools.store import Store
+
+    settings = Settings(state_dir=tmp_path / "state", data_dir=REPO / "data", max_engines=1)
+    workspaces = Workspaces(settings, Store(settings.sqlite_path))
+    workspaces.create("one", knowledge_only(tmp_path / "one"))
+    workspaces.create("two", knowledge_only(tmp_path / "two"))
+    first = workspaces.get("one")
+    assert workspaces.get("one") is first  # cached
+    second = workspaces.get("two")
+    assert second.workspace == "two" and second.data.root != first.data.root
+    assert workspaces.get("one") is not first  # evicted by "two" (max_engines=1), rebuilt from the disk cache
+    assert not workspaces.get("one").rebuilt["index"]
+    with pytest.raises(LookupError, match="workspace create nope"):
+        workspaces.get("nope")
