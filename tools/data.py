@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from tools.formats import SUFFIXES, RawDoc, document_date, file_date, read_file
+from tools.formats import SUFFIXES, RawDoc, document_date, file_date, json_lines, read_file
 from tools.playbook import AUDIENCES, knowledge_defaults, read_playbook, vocabularies
 
 
@@ -227,14 +227,7 @@ def read_jsonl(path: Path, required: tuple[str, ...], problems: list[str]) -> li
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(f"{path}:0: cannot read the file: {exc}")
         return rows
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{path}:{number}: invalid JSON: {exc.msg}")
-            continue
+    for number, row in json_lines(path, lines, problems):
         if not isinstance(row, dict):
             problems.append(f"{path}:{number}: each line must be a JSON object")
             continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from html.parser import HTMLParser
@@ -147,16 +148,20 @@ def _record(path: Path, row: Any, line: int, problems: list[str]) -> RawDoc | No
     return RawDoc(meta=meta, body=body.strip(), line=line, title_hint=title, record=True)
 
 
-def _jsonl(path: Path, text: str, problems: list[str]) -> list[RawDoc]:
-    docs = []
-    for number, line in enumerate(text.split("\n"), start=1):
+def json_lines(path: Path, lines: list[str], problems: list[str]) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` of each non-empty JSONL line; an invalid one becomes ``file:line: reason``."""
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            yield number, json.loads(line)
         except json.JSONDecodeError as exc:
             problems.append(f"{path}:{number}: invalid JSON: {exc.msg}")
-            continue
+
+
+def _jsonl(path: Path, text: str, problems: list[str]) -> list[RawDoc]:
+    docs = []
+    for number, row in json_lines(path, text.split("\n"), problems):
         doc = _record(path, row, number, problems)
         if doc is not None:
             docs.append(doc)
