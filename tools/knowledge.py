@@ -187,10 +187,12 @@ class KnowledgeBase:
         try:
             import faiss
 
+            if json.loads((self.index_dir / "knowledge.json").read_text()).get("model") != MODEL_ID:
+                return {}  # vectors of another model are no use
             rows = json.loads((self.index_dir / "passages.json").read_text())
             index = faiss.read_index(str(self.index_dir / "faiss.faiss"))
             matrix = index.reconstruct_n(0, index.ntotal)
-        except (OSError, ValueError, RuntimeError, KeyError):
+        except (OSError, ValueError, RuntimeError, KeyError, AttributeError):
             return {}
         if len(rows) != len(matrix):
             return {}
