@@ -127,7 +127,7 @@ def react_tools(engine: Any) -> list[Any]:
     @tool
     def search_knowledge(query: str) -> str:
         """Customer-facing help articles relevant to a query, with their ids."""
-        hits, _ = engine.kb.search(engine.embed(query), k=2, audience="customer")
+        hits, _ = engine.kb.search(query, k=2, audience="customer")
         return "\n".join(f"[{h.doc.id}] {h.passage[:200]}" for h in hits)
 
     return [classify_ticket, lookup_customer, search_knowledge]

@@ -51,7 +51,7 @@ def main() -> None:
         text = ticket_text(ticket)
         vector = engine.embed(text)
         engine.classifier.predict_proba([text], vector[None, :])
-        engine.kb.search(vector, k=4)
+        engine.kb.retrieve(text, vector, k=4)
 
     for ticket in tickets[:3]:  # warm-up
         floor(ticket)

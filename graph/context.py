@@ -33,7 +33,8 @@ class Context:
         "How many knowledge-base sources to keep per ticket, best first. Env: SUPPORT_RETRIEVAL_K.")})
     min_retrieval_score: float = field(default=0.0, metadata={"description": (
         "Relevance below this flags low retrieval confidence and logs a knowledge gap "
-        "(0 = the playbook's min_retrieval_score). Env: SUPPORT_MIN_RETRIEVAL_SCORE.")})
+        "(on the knowledge base's calibrated 0-1 confidence scale; 0 = its measured default, 0.5). "
+        "Env: SUPPORT_MIN_RETRIEVAL_SCORE.")})
     min_triage_confidence: float = field(default=0.0, metadata={"description": (
         "Classifier confidence below this flags the category for a human check "
         "(0 = the playbook's min_triage_confidence). Env: SUPPORT_MIN_TRIAGE_CONFIDENCE.")})

@@ -44,7 +44,7 @@ def _facts(engine: Engine, state: State, threshold: float) -> list[tuple[str, st
         facts.extend((sentence, source["id"]) for sentence in _sentences(source["passage"], 2))
     for note in state.get("review_notes", []):
         note_vector = engine.embed(note)
-        hits, _ = engine.kb.search(note_vector, k=1, audience="customer")
+        hits, _ = engine.kb.search(note, note_vector, k=1, audience="customer")
         if hits:
             used = {sentence for sentence, _ in facts}
             facts.extend((s, hits[0].doc.id) for s in engine.kb.best_sentences(hits[0].doc, note_vector, 2, used))
