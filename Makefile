@@ -7,7 +7,7 @@ export ORT_DISABLE_TELEMETRY := 1
 export LANGCHAIN_TRACING_V2 := false
 export LANGSMITH_TRACING := false
 
-.PHONY: install demo test lint eval bench bench-load bench-llm serve index studio clean
+.PHONY: install demo test lint eval bench bench-retrieval bench-index bench-load bench-llm serve index studio clean
 PORT ?= 8123
 
 $(BIN)/python:
@@ -51,6 +51,14 @@ bench: install
 ## The HTTP API (SQLite by default; set SUPPORT_DATABASE_URL=postgresql://… for several workers)
 serve: install
 	$(BIN)/uvicorn --factory api.app:create_app --host 127.0.0.1 --port 8000 --workers 2
+
+## Retrieval quality (product vs BM25 and dense baselines, one run) on doc2dial, the long tickets and the sample.
+bench-retrieval: install
+	$(BIN)/python benchmarks/retrieval.py
+
+## Indexing speed vs the embedder alone (same run) and peak RSS, one fresh process per set.
+bench-index: install
+	$(BIN)/python benchmarks/indexing.py
 
 bench-load: install
 	$(BIN)/python benchmarks/load.py --tickets 200 --concurrency 8

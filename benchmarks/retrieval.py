@@ -29,13 +29,12 @@ LONG = REPO / "evals" / "datasets" / "long_tickets"
 
 
 def company_dir(knowledge: Path, target: Path, playbook: Path | None = None) -> Path:
-    """A data dir with ``knowledge`` and the files an older loader still requires (copied from data/)."""
+    """A knowledge-only workspace folder (plus ``playbook`` when given), as ``import kb`` would make it."""
     target.mkdir(parents=True, exist_ok=True)
     if not (target / "knowledge").exists():
         shutil.copytree(knowledge, target / "knowledge")
-    for name in ("playbook.yaml", "customers.jsonl", "tickets.jsonl"):
-        source = playbook if (name == "playbook.yaml" and playbook and playbook.exists()) else REPO / "data" / name
-        shutil.copy(source, target / name)
+    if playbook is not None and playbook.exists():
+        shutil.copy(playbook, target / "playbook.yaml")
     return target
 
 
