@@ -1,10 +1,63 @@
-"""The support packet (what a reviewer reads) and its Markdown rendering."""
+"""The support packet (what a reviewer reads) and its Markdown rendering, where every text is data.
+
+Customer-supplied text (subject, message, names, notes) and even our own strings are
+escaped on the way into Markdown: line breaks inside a field become ``⏎``, Markdown and
+HTML punctuation is backslash-escaped, control and bidi characters are replaced. So no
+ticket can forge a section, a flag or a tier in what the reviewer reads.
+"""
 
 from __future__ import annotations
 
+import html
+import re
+import unicodedata
 from typing import Any
 
 from graph.state import State
+
+MESSAGE_SHOWN = 4_000
+SUBJECT_MAX = 200
+_BREAKS = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_INLINE = re.compile(r"([\\`*_{}\[\]<>#|~&!])")
+_LEADING = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))([.)]?)")
+_TAG = re.compile(r"<[^<>]{0,500}>")
+_SUBJECT_DROP = re.compile(r"[<>`*#|\[\]{}\u200b-\u200d\u2060\ufeff]")
+
+
+def md_inline(value: Any) -> str:
+    """``value`` as one line of literal Markdown text: no line breaks, markup or control characters survive."""
+    text = _CONTROLS.sub("\ufffd", _BREAKS.sub(" ⏎ ", str(value)).replace("\t", " "))
+    return _INLINE.sub(r"\\\1", text)
+
+
+def md_quote(value: Any, limit: int | None = None) -> str:
+    """``value`` as a Markdown block quote of literal text (each line escaped), cut to ``limit`` characters."""
+    text = str(value)
+    cut = limit is not None and len(text) > limit
+    lines = [_LEADING.sub(_escape_marker, md_inline(line)) for line in (text[:limit] if cut else text).splitlines()]
+    quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in lines) or ">"
+    return quoted + (f"\n\n_… {len(text) - (limit or 0):,} more characters not shown (the full text is in the ticket)_" if cut else "")
+
+
+def _escape_marker(m: re.Match[str]) -> str:
+    r"""``- x`` → ``\- x``, ``1. x`` → ``1\. x``: a quoted line never starts a list or a heading underline."""
+    return f"{m[1]}{m[2]}\\{m[3]}" if m[3] else f"{m[1]}\\{m[2]}"
+
+
+def _code(value: Any) -> str:
+    return "`" + _CONTROLS.sub("\ufffd", _BREAKS.sub(" ", str(value))).replace("`", "'") + "`"
+
+
+def sanitize_subject(text: str) -> str:
+    """A plain-text email subject: no HTML tags or markup, no control characters, whitespace collapsed, ≤ 200 chars."""
+    clean = unicodedata.normalize("NFKC", html.unescape(str(text)))
+    clean = _SUBJECT_DROP.sub("", _TAG.sub(" ", clean))
+    clean = " ".join(_CONTROLS.sub(" ", _BREAKS.sub(" ", clean)).split())
+    clean = re.sub(r"^(?:re\s*:\s*)+", "Re: ", clean, flags=re.I).strip()
+    if len(clean) > SUBJECT_MAX:
+        clean = clean[: SUBJECT_MAX - 1].rsplit(" ", 1)[0].rstrip() + "…"
+    return clean
 
 
 def build_packet(state: State) -> dict[str, Any]:
@@ -37,6 +90,7 @@ def build_packet(state: State) -> dict[str, Any]:
         "risk_flags": state.get("risk_flags", []),
         "escalation": state.get("escalation", {}),
         "suggested_owner": triage["owner"],
+        "message": str(ticket.get("body", "")),
         "draft_reply": draft.get("body", ""),
         "citations": draft.get("citations", []),
         "missing_information": [m["label"] for m in draft.get("missing_info", [])],
@@ -46,36 +100,39 @@ def build_packet(state: State) -> dict[str, Any]:
 
 
 def packet_markdown(packet: dict[str, Any]) -> str:
-    """Render a packet as Markdown (interrupt description, CLI, reviewer page)."""
-    c = packet.get("customer", {})
+    """Render a packet as Markdown (interrupt description, CLI, reviewer page); all field text is escaped."""
+    e, c = md_inline, packet.get("customer", {})
     lines = [
-        f"## Ticket {packet['ticket_id']} — {packet['summary']}",
-        f"**Category** {packet['category']} ({packet['category_confidence']:.0%}) · **Priority** {packet['priority']} · "
+        f"## Ticket {e(packet['ticket_id'])} — {e(packet['summary'])}",
+        f"**Category** {e(packet['category'])} ({packet['category_confidence']:.0%}) · **Priority** {e(packet['priority'])} · "
         f"**SLA** {packet['sla_hours']:g} h{' ⚠ at risk' if packet['sla_at_risk'] else ''} · "
-        f"**Sentiment** {packet['sentiment']} · **Owner** {packet['suggested_owner']}",
+        f"**Sentiment** {e(packet['sentiment'])} · **Owner** {e(packet['suggested_owner'])}",
     ]
     if packet.get("triage_mode") == "zero-shot":
         lines.append("**Triage** zero-shot from the category descriptions (no labelled tickets): check the category")
-    lines.extend(f"**Setup** {note}" for note in packet.get("setup_notes", [])
-                 if not note.startswith("No labelled tickets"))
+    lines.extend(f"**Setup** {e(note)}" for note in packet.get("setup_notes", [])
+                 if not str(note).startswith("No labelled tickets"))
     if c.get("known"):
-        lines.append(f"**Customer** {c['name']} · plan {c['plan']}{' · VIP' if c.get('vip') else ''} · "
-                     f"account owner {c.get('account_owner') or '—'}")
+        lines.append(f"**Customer** {e(c['name'])} · plan {e(c['plan'])}{' · VIP' if c.get('vip') else ''} · "
+                     f"account owner {e(c.get('account_owner') or '—')}")
         if c.get("contract_notes"):
-            lines.append(f"**Contract notes** {c['contract_notes']}")
+            lines.append(f"**Contract notes** {e(c['contract_notes'])}")
         if c.get("open_incidents"):
-            lines.append(f"**Open incidents** {', '.join(c['open_incidents'])}")
+            lines.append(f"**Open incidents** {', '.join(e(i) for i in c['open_incidents'])}")
     else:
         lines.append("**Customer** not found in the CRM")
-    lines.append(f"**Risk flags** {', '.join(packet['risk_flags']) or 'none'}")
+    lines.append(f"**Risk flags** {', '.join(e(f) for f in packet['risk_flags']) or 'none'}")
     if packet.get("llm"):
         m = packet["llm"]
         lines.append(f"**Model** {m['model_calls']} calls · {m['input_tokens']}+{m['output_tokens']} tokens · {m['latency_ms']} ms"
-                     + (f" · ⚠ fallback: {m['fallback_reason']}" if m["fallback"] else ""))
+                     + (f" · ⚠ fallback: {e(m['fallback_reason'])}" if m["fallback"] else ""))
         if m.get("analysis"):
-            lines.append(f"**Model summary** {m['analysis']['summary']}")
+            lines.append(f"**Model summary** {e(m['analysis']['summary'])}")
     esc = packet.get("escalation", {})
-    lines.append(f"**Escalation** {esc.get('team', 'none')} — {esc.get('reason', '')}")
+    lines.append(f"**Escalation** {e(esc.get('team', 'none'))} — {e(esc.get('reason', ''))}")
+    if "message" in packet:
+        lines.append("\n### Customer message\n")
+        lines.append(md_quote(packet["message"], MESSAGE_SHOWN))
     lines.append("\n### Sources for the reply (customer-facing)")
     lines.extend(_source_line(s) for s in packet["sources"])
     if not packet["sources"]:
@@ -84,20 +141,27 @@ def packet_markdown(packet: dict[str, Any]) -> str:
         lines.append("\n### Internal procedures (for the reviewer, never quoted to the customer)")
         lines.extend(_source_line(s) for s in packet["reviewer_sources"])
     for conflict in packet.get("conflicts", []):
-        lines.append(f"- ⚠ conflict: {conflict['reason']} (`{conflict['superseded']}` → `{conflict['current']}`)")
+        lines.append(f"- ⚠ conflict: {e(conflict['reason'])} ({_code(conflict['superseded'])} → {_code(conflict['current'])})")
     if packet["missing_information"]:
-        lines.append(f"\n**Missing information** {', '.join(packet['missing_information'])}")
+        lines.append(f"\n**Missing information** {', '.join(e(m) for m in packet['missing_information'])}")
     lines.append("\n### Draft reply\n")
-    lines.append("\n".join(f"> {line}" if line else ">" for line in packet["draft_reply"].splitlines()))
+    lines.append(md_quote(packet["draft_reply"]))
     lines.append("\n### Proposed actions")
-    for a in packet["proposed_actions"]:
-        gate = "needs approval" if a["needs_approval"] else "automatic"
-        lines.append(f"- `{a['id']}` **{a['name']}** [{a['tier']}, {gate}] — {a['why']}")
+    lines.extend(_action_line(a) for a in packet["proposed_actions"])
     return "\n".join(lines)
 
 
+def _action_line(a: dict[str, Any]) -> str:
+    gate = "needs approval" if a["needs_approval"] else "automatic"
+    args = a.get("args") or {}
+    shown = [f"{key} {md_inline(args[key])}" for key in ("to", "invoice", "amount") if args.get(key) not in (None, "")]
+    detail = f" ({'; '.join(shown)})" if shown else ""
+    return f"- {_code(a['id'])} **{md_inline(a['name'])}** [{md_inline(a['tier'])}, {gate}] — {md_inline(a['why'])}{detail}"
+
+
 def _source_line(s: dict[str, Any]) -> str:
-    note = f" (replaces outdated {s['replaces']})" if s.get("replaces") else ""
-    section = f" › {s['section']}" if s.get("section") else ""
-    updated = f"updated {s['updated_at']}" if s.get("updated_at_known", True) else "date unknown"
-    return f"- `{s['id']}` {s['title']}{section} — {s['authority']}, {s['kind']}, {updated}, score {s['score']:.2f}{note}"
+    e = md_inline
+    note = f" (replaces outdated {e(s['replaces'])})" if s.get("replaces") else ""
+    section = f" › {e(s['section'])}" if s.get("section") else ""
+    updated = f"updated {e(s['updated_at'])}" if s.get("updated_at_known", True) else "date unknown"
+    return f"- {_code(s['id'])} {e(s['title'])}{section} — {e(s['authority'])}, {e(s['kind'])}, {updated}, score {s['score']:.2f}{note}"

@@ -17,4 +17,6 @@ NO_SOURCE_LINE = (
 
 CLOSING = {"friendly": "Best regards,\n{sign_off}", "formal": "Kind regards,\n{sign_off}"}
 
+#: The reply's subject. ``{subject}`` is the customer's text: pass the formatted result through
+#: ``graph.packet.sanitize_subject`` (no markup or HTML tags, no control characters, ≤ 200 chars).
 REPLY_SUBJECT = "Re: {subject}"
