@@ -1,18 +1,120 @@
-"""The agent-inbox contract: interrupt payload (``HumanInterrupt``) and the validated resume value.
+"""The agent-inbox contract: interrupt payload (``HumanInterrupt``) and the strictly validated resume value.
 
 Defined here rather than imported from ``langgraph.prebuilt.interrupt`` (deprecated there).
 Agent Inbox resumes with a list holding one ``HumanResponse``; the API and CLI send the
-object itself. Both are accepted.
+object itself. Both are accepted. A resume value is checked before anything happens: size
+and nesting are bounded by an iterative walk (a 300-deep value is refused without
+recursion), NUL, lone surrogates and non-finite numbers are refused anywhere, unknown keys
+are refused, and edited action arguments are typed per action (``ARGS_MODELS``). Every
+refusal is a ``ValueError`` whose message quotes at most a few characters of the input.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Literal, TypedDict
+import math
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    Tag,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 
 REVIEW_ACTION = "approve_support_packet"
+MAX_BYTES = 100_000
+MAX_DEPTH = 8
+_BAD = re.compile("[\x00\ud800-\udfff]")
+_LINE_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]")
+_TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_EMAIL = re.compile(r"^(?=.{3,254}\Z)(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z")
+_AMOUNT = re.compile(r"^(?:\d{1,7}|\d{1,3}(?:,\d{3}){1,2})(?:\.\d{1,2})?\Z")
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}\Z")  # a key shown in an error; anything else is input, not named
+_ACTION_ID = re.compile(r"^a\d{1,4}-([a-z_]{1,64})\Z")
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters with non-printables replaced: safe to put in an error message."""
+    cut = "".join(c if c.isprintable() else "?" for c in text[:limit])
+    return cut + ("…" if len(text) > limit else "")
+
+
+def _one_line(value: str) -> str:
+    if _LINE_CONTROL.search(value):
+        raise ValueError("line breaks and control characters are not allowed here")
+    return value
+
+
+def _text(value: str) -> str:
+    if _TEXT_CONTROL.search(value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+def _email(value: str) -> str:
+    if value and not _EMAIL.match(value):  # "" is what a ticket without an address proposes
+        raise ValueError("not a valid email address")
+    return value
+
+
+def _amount(value: object) -> object:
+    if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
+        raise ValueError("an amount is a number like 49.00")
+    if isinstance(value, str):
+        if not _AMOUNT.match(value.strip()):
+            raise ValueError("an amount is a number like 49.00 (at most 2 decimals)")
+        return Decimal(value.strip().replace(",", ""))
+    return Decimal(str(value)) if isinstance(value, float) else value
+
+
+Short = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_one_line)]
+Subject = Annotated[str, StringConstraints(max_length=300), AfterValidator(_one_line)]
+Para = Annotated[str, StringConstraints(max_length=2_000), AfterValidator(_text)]
+Message = Annotated[str, StringConstraints(max_length=5_000), AfterValidator(_text)]
+Body = Annotated[str, StringConstraints(max_length=50_000), AfterValidator(_text)]
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
+ActionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
+Invoice = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-./ ]{0,63}$")]
+Amount = Annotated[Decimal, BeforeValidator(_amount), Field(gt=0, le=1_000_000, decimal_places=2)]
+STRICT = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+Listed = Annotated[list[Short], Field(max_length=50)]
+Score = Annotated[float, Field(ge=-1_000, le=1_000)]
+_MONEY = {"invoice": Invoice, "amount": Amount, "reason": Para}
+#: The editable arguments of each action; every field optional (absent = as proposed), no other key allowed.
+ARG_FIELDS: dict[str, dict[str, Any]] = {
+    "send_reply": {"to": Email, "subject": Subject, "body": Body, "citations": Listed},  # a new `to` needs the flag
+    "issue_refund": _MONEY, "issue_credit": _MONEY, "offer_compensation": _MONEY,
+    "create_escalation": {"team": Short, "summary": Para, "needs": Listed},
+    "notify_team": {"team": Short, "message": Message},
+    "add_internal_tag": {"tags": Listed}, "set_tags": {"tags": Listed},
+    "log_knowledge_gap": {"category": Short, "query": Para, "top_score": Score},
+    "set_priority": {"priority": Short}, "assign_owner": {"owner": Short}, "link_duplicate": {"duplicate_of": Short},
+    "add_internal_note": {"body": Message},
+    **{name: {"request": Para} for name in ("legal_statement", "security_change", "close_account", "change_permissions",
+                                            "customer_promise")},
+}
+
+
+def _args_model(name: str, fields: dict[str, Any]) -> type[BaseModel]:
+    optional: dict[str, Any] = {key: (kind | None, None) for key, kind in fields.items()}
+    return create_model(f"{name}_args", __config__=STRICT, **optional)
+
+
+ARGS_MODELS = {name: _args_model(name, fields) for name, fields in ARG_FIELDS.items()}
 
 
 class ActionRequest(TypedDict):
@@ -39,20 +141,89 @@ class HumanInterrupt(TypedDict):
     description: str
 
 
-class EditedAction(BaseModel):
-    """An action kept by the reviewer, optionally with edited arguments (name and tier are ignored)."""
+def check_value(value: Any, max_depth: int = MAX_DEPTH, max_bytes: int = MAX_BYTES) -> None:
+    """Refuse JSON-like ``value`` if too deep or too big, or holding NUL, lone surrogates or non-finite numbers.
 
-    model_config = ConfigDict(extra="ignore")
-    id: str
+    Iterative and early-exiting, so a hostile value costs at most ``max_bytes`` of work.
+    """
+    budget, stack = max_bytes, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            budget -= len(item) + 2
+            if budget >= 0 and _BAD.search(item):
+                raise ValueError("NUL characters and lone surrogates are not allowed")
+        elif isinstance(item, dict | list | tuple):
+            if depth > max_depth:
+                raise ValueError(f"nested deeper than {max_depth} levels")
+            budget -= 2
+            for key in item if isinstance(item, dict) else ():
+                if not isinstance(key, str):
+                    raise ValueError("object keys must be strings")
+                stack.append((key, depth + 1))
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite (no NaN or Infinity)")
+        elif isinstance(item, int) and not isinstance(item, bool) and not -(2**53) <= item <= 2**53:
+            raise ValueError("integers must be within ±2**53")
+        elif item is not None and not isinstance(item, bool | int | float):
+            raise ValueError(f"unsupported value of type {type(item).__name__}")
+        else:
+            budget -= 8
+        if budget < 0:
+            raise ValueError(f"decision larger than {max_bytes // 1000} KB")
+
+
+def _summary(exc: ValidationError, limit: int = 3) -> str:
+    parts = []
+    for e in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) if isinstance(p, int) or _KEY.match(p) else "<key>" for p in e["loc"] if p not in _TAGS)
+        parts.append(f"{where + ': ' if where else ''}{e['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts[:limit]) + (f" (+{len(parts) - limit} more)" if len(parts) > limit else "")
+
+
+class EditedAction(BaseModel):
+    """A gated action kept by the reviewer, optionally with edited, typed arguments (``tier`` is ignored)."""
+
+    model_config = STRICT
+    id: ActionId
+    name: Short | None = Field(None, description="Must match the id's action; derived from the id if absent.")
+    tier: Short | None = Field(None, exclude=True, description="Shown in the payload; policy decides tiers.")
     args: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _typed_args(self) -> EditedAction:
+        match = _ACTION_ID.match(self.id)
+        derived = match.group(1) if match else None
+        if self.name is not None and derived is not None and self.name != derived:
+            raise ValueError(f"action {clip(self.id)}: 'name' does not match the id")
+        self.name = self.name or derived
+        if self.args:
+            model = ARGS_MODELS.get(self.name or "")
+            if model is None:
+                raise ValueError(f"action {clip(self.id)} has no editable arguments")
+            try:
+                self.args = model.model_validate(self.args).model_dump(mode="json", exclude_none=True)
+            except ValidationError as exc:
+                raise ValueError(f"{self.name} args: {_summary(exc)}") from None
+        return self
+
+
+_TAGS = ("id-string", "action-object")  # discriminator tags: left out of error locations
+
+
+def _choice(value: Any) -> str | None:
+    return _TAGS[0] if isinstance(value, str) else _TAGS[1] if isinstance(value, dict | EditedAction) else None
 
 
 class EditArgs(BaseModel):
     """Edited arguments: the reply text and/or the subset of gated actions to apply."""
 
-    model_config = ConfigDict(extra="ignore")
-    reply: str | None = Field(None, min_length=1, description="The edited customer reply.")
-    actions: list[EditedAction | str] | None = Field(None, description="Gated actions to keep (ids); others are dropped.")
+    model_config = STRICT
+    reply: Body | None = Field(None, min_length=1, description="The edited customer reply.")
+    actions: list[Annotated[Annotated[ActionId, Tag(_TAGS[0])] | Annotated[EditedAction, Tag(_TAGS[1])], Discriminator(_choice)]] | None = (
+        Field(None, max_length=100, description="Gated actions to keep (ids or {id, args}); others are dropped."))
+    allow_new_recipient: bool = Field(False, description="Required to send the reply to another address than the customer's.")
 
 
 def _unwrap_edit(args: Any) -> Any:
@@ -61,50 +232,102 @@ def _unwrap_edit(args: Any) -> Any:
         args = dict(args["args"])
     if isinstance(args, dict) and isinstance(args.get("actions"), str):
         try:
-            args = {**args, "actions": json.loads(args["actions"])}
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"'actions' is not valid JSON: {exc.msg}") from exc
+            actions = json.loads(args["actions"])
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise ValueError(f"'actions' is not valid JSON: {getattr(exc, 'msg', 'nested too deeply')}") from None
+        check_value(actions, max_depth=MAX_DEPTH - 3)
+        args = {**args, "actions": actions}
     return args
 
 
 class ReviewDecision(BaseModel):
-    """A reviewer's answer to the approval checkpoint."""
+    """A reviewer's answer to the approval checkpoint; ``args`` is kept normalised (plain JSON, typed values)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     type: Literal["accept", "edit", "response", "ignore"]
     args: Any = None
-    reviewer: str = "reviewer"
+    reviewer: Short = "reviewer"
+    _edit: EditArgs | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _check_args(self) -> ReviewDecision:
         if self.type == "edit":
-            self.args = _unwrap_edit(self.args)
-            edit = EditArgs.model_validate(self.args if isinstance(self.args, dict) else {})
+            args = _unwrap_edit(self.args)
+            try:
+                edit = EditArgs.model_validate(args if isinstance(args, dict) else {})
+            except ValidationError as exc:
+                raise ValueError(f"edit args: {_summary(exc)}") from None
             if edit.reply is None and edit.actions is None:
                 raise ValueError("an edit needs args with 'reply' (the edited text) and/or 'actions' (ids to keep)")
-        if self.type == "response" and not (isinstance(self.args, str) and self.args.strip()):
-            raise ValueError("a response needs args: the reviewer's comment as a non-empty string")
+            self._edit, self.args = edit, edit.model_dump(mode="json", exclude_none=True)
+        elif self.type == "response":
+            if not (isinstance(self.args, str) and self.args.strip()):
+                raise ValueError("a response needs args: the reviewer's comment as a non-empty string")
+            if len(self.args) > 5_000 or _TEXT_CONTROL.search(self.args):
+                raise ValueError("a response is at most 5,000 characters without control characters")
+        else:
+            self.args = None  # accept and ignore carry no arguments (Agent Inbox may echo the request)
         return self
 
     @property
     def edit(self) -> EditArgs:
         """The parsed edit arguments (only for ``edit``)."""
-        return EditArgs.model_validate(self.args)
+        if self._edit is None:
+            raise ValueError("not an edit")
+        return self._edit
 
 
 def parse_decision(value: Any) -> ReviewDecision:
-    """Validate a resume value (object or Agent Inbox's one-element list)."""
+    """Validate a resume value (object or Agent Inbox's one-element list); ``ValueError`` with a short reason."""
+    check_value(value)
     if isinstance(value, list):
         if len(value) != 1:
             raise ValueError("expected exactly one response")
         value = value[0]
     if not isinstance(value, dict):
         raise ValueError("a decision is an object like {\"type\": \"accept\"}")
-    return ReviewDecision.model_validate(value)
+    try:
+        return ReviewDecision.model_validate(value)
+    except ValidationError as exc:
+        raise ValueError(decision_error(exc)) from None
+
+
+def new_recipient(decision: ReviewDecision, proposed_to: str) -> str | None:
+    """The address an edit sends the reply to instead of ``proposed_to`` (case-insensitive), if any."""
+    if decision.type != "edit":
+        return None
+    for action in decision.edit.actions or []:
+        if isinstance(action, EditedAction) and action.name == "send_reply" and action.args and "to" in action.args:
+            if str(action.args["to"]).casefold() != proposed_to.strip().casefold():
+                return str(action.args["to"])
+    return None
+
+
+def check_recipient(decision: ReviewDecision, proposed_to: str) -> None:
+    """Refuse an edit re-addressing the reply away from ``proposed_to`` unless it sets ``allow_new_recipient``."""
+    if new_recipient(decision, proposed_to) is not None and not decision.edit.allow_new_recipient:
+        raise ValueError("the edit sends the reply to another address than the ticket's customer; "
+                         "set \"allow_new_recipient\": true in the edit args to allow it")
+
+
+def check_proposal(decision: ReviewDecision, gated: list[dict[str, Any]]) -> None:
+    """Refuse an edit naming actions that were not proposed (``gated``), or re-addressing the reply unflagged."""
+    if decision.type != "edit":
+        return
+    by_id = {a["id"]: a for a in gated}
+    kept = decision.edit.actions or []
+    unknown = sorted({a if isinstance(a, str) else a.id for a in kept} - set(by_id))
+    if unknown:
+        raise ValueError(f"unknown action ids {[clip(i) for i in unknown[:5]]}; proposed: {sorted(by_id)}")
+    for action in kept:
+        if isinstance(action, EditedAction) and action.name not in (None, by_id[action.id]["name"]):
+            raise ValueError(f"action {clip(action.id)} is a {by_id[action.id]['name']}, not a {action.name}")
+    reply = next((a for a in gated if a["name"] == "send_reply"), None)
+    if reply is not None:
+        check_recipient(decision, str(reply["args"].get("to") or ""))
 
 
 def decision_error(exc: Exception) -> str:
-    """A one-line, human-readable reason for an invalid decision."""
-    if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'decision'}: {e['msg']}" for e in exc.errors())
-    return str(exc)
+    """A one-line, human-readable reason for an invalid decision (never more than a few characters of input)."""
+    text = _summary(exc) if isinstance(exc, ValidationError) else str(exc)
+    return clip(text, 400)

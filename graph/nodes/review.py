@@ -3,8 +3,10 @@
 Accept applies every gated action; edit replaces the reply and/or keeps a subset of the
 gated actions (tiers are recomputed by policy — an edit cannot make an action ungated);
 response sends the reviewer's comment back to ``draft`` and asks again; ignore rejects.
-An invalid resume value re-asks with the error in the description, so the checkpoint
-stays pending.
+An invalid resume value (see ``graph.inbox.parse_decision``; an edit naming an action that
+was not proposed, or re-addressing the reply without ``allow_new_recipient``) re-asks with
+the error in the description, so the checkpoint stays pending. A changed recipient is
+recorded in the decision's ``changes``.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from typing import Any, Literal
 
 from langgraph.types import Command, interrupt
 
-from graph.inbox import REVIEW_ACTION, HumanInterrupt, ReviewDecision, decision_error, parse_decision
-from graph.packet import packet_markdown
+from graph.inbox import REVIEW_ACTION, HumanInterrupt, ReviewDecision, check_proposal, decision_error, new_recipient, parse_decision
+from graph.packet import md_inline, packet_markdown
 from graph.state import State
 
 
@@ -25,7 +27,7 @@ def review_payload(state: State, error: str | None = None) -> HumanInterrupt:
     reply = next((a["args"]["body"] for a in gated if a["name"] == "send_reply"), state["draft"]["body"])
     description = packet_markdown(state["packet"])
     if error:
-        description = f"**Invalid decision:** {error}\n\n{description}"
+        description = f"**Invalid decision:** {md_inline(error)}\n\n{description}"
     return {
         "action_request": {
             "action": REVIEW_ACTION,
@@ -45,12 +47,12 @@ def _approved(state: State, decision: ReviewDecision) -> tuple[list[dict[str, An
         return auto, {"rejected": sorted(gated)}
     if decision.type == "accept":
         return auto + list(gated.values()), {}
+    check_proposal(decision, list(gated.values()))
     edit = decision.edit
     kept_ids = list(gated) if edit.actions is None else [a if isinstance(a, str) else a.id for a in edit.actions]
-    unknown = [i for i in kept_ids if i not in gated]
-    if unknown:
-        raise ValueError(f"unknown action ids {unknown}; proposed: {sorted(gated)}")
-    edited_args = {a.id: a.args for a in (edit.actions or []) if not isinstance(a, str) and a.args}
+    edited_args = {a.id: {k: v for k, v in a.args.items() if gated[a.id]["args"].get(k) != v}
+                   for a in (edit.actions or []) if not isinstance(a, str) and a.args}
+    edited_args = {action_id: args for action_id, args in edited_args.items() if args}
     kept = []
     for action_id in kept_ids:
         action = dict(gated[action_id])
@@ -58,8 +60,12 @@ def _approved(state: State, decision: ReviewDecision) -> tuple[list[dict[str, An
         if action["name"] == "send_reply" and edit.reply is not None:
             action["args"]["body"] = edit.reply
         kept.append(action)
-    changes = {"dropped": sorted(set(gated) - set(kept_ids)), "reply_edited": edit.reply is not None,
-               "args_edited": sorted(edited_args)}
+    changes: dict[str, Any] = {"dropped": sorted(set(gated) - set(kept_ids)), "reply_edited": edit.reply is not None,
+                               "args_edited": sorted(edited_args)}
+    reply = next((a for a in gated.values() if a["name"] == "send_reply"), None)
+    recipient = new_recipient(decision, str(reply["args"].get("to") or "")) if reply else None
+    if reply is not None and recipient is not None:
+        changes["recipient_changed"] = {"from": reply["args"].get("to"), "to": recipient, "allowed_by": decision.reviewer}
     return auto + kept, changes
 
 
