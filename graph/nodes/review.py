@@ -39,7 +39,12 @@ def review_payload(state: State, error: str | None = None) -> HumanInterrupt:
     }
 
 
-def _approved(state: State, decision: ReviewDecision) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def approved_actions(state: State, decision: ReviewDecision) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The actions ``decision`` approves (final args) and what it changed; ``ValueError`` if it does not fit the proposal.
+
+    Pure, so the API can call it before claiming the decision: an edit naming an action that
+    was not proposed, or re-addressing the reply without ``allow_new_recipient``, is refused here.
+    """
     proposed = state["proposed_actions"]
     gated = {a["id"]: a for a in proposed if a["needs_approval"]}
     auto = [a for a in proposed if not a["needs_approval"]]
@@ -69,6 +74,9 @@ def _approved(state: State, decision: ReviewDecision) -> tuple[list[dict[str, An
     return auto + kept, changes
 
 
+_approved = approved_actions  # the name api/service.py imports today
+
+
 def review(state: State) -> Command[Literal["draft", "apply_actions"]]:
     """Stop for a human decision, then route: redraft, or apply the approved actions."""
     error = None
@@ -76,7 +84,7 @@ def review(state: State) -> Command[Literal["draft", "apply_actions"]]:
         value = interrupt(review_payload(state, error))
         try:
             decision = parse_decision(value)
-            approved, changes = ([], {}) if decision.type == "response" else _approved(state, decision)
+            approved, changes = ([], {}) if decision.type == "response" else approved_actions(state, decision)
             break
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
             error = decision_error(exc)

@@ -160,7 +160,7 @@ def test_an_empty_recipient_is_what_a_ticket_without_an_address_proposes() -> No
 
 
 def test_the_review_node_applies_only_changed_args_and_records_a_new_recipient() -> None:
-    from graph.nodes.review import _approved
+    from graph.nodes.review import approved_actions as _approved
 
     state: Any = {"proposed_actions": [{**a, "needs_approval": True} for a in GATED]}
     flagged = parse_decision(edit({"id": "a4-send_reply", "args": {**GATED[0]["args"], "to": "ap@northwind.example"}},
