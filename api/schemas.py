@@ -18,12 +18,15 @@ class TicketView(BaseModel):
     """A ticket's run: status, packet, pending interrupts (with ids), decisions, ledger and history."""
 
     thread_id: str
-    status: str = Field(description="queued | running | failed | awaiting_review | completed | rejected | …")
+    status: str = Field(description="queued | running | failed | awaiting_review | completed | rejected | "
+                                    "actions_failed (an approved action failed after retries: see outbox) | …")
     ticket: dict[str, Any] | None = None
     packet: dict[str, Any] | None = None
     interrupts: list[dict[str, Any]] = Field(default_factory=list, description="Pending reviews; decide by `id`.")
     decisions: list[dict[str, Any]] = Field(default_factory=list)
     ledger: list[dict[str, Any]] = Field(default_factory=list, description="Actions applied, once each.")
+    outbox: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "The approved actions of each decision and where each stands: pending, done, or failed (with the reason)."))
     history: list[dict[str, Any]] = Field(default_factory=list, description="Checkpoints, newest first.")
     error: str | None = None
 

@@ -9,6 +9,8 @@ finished is completed by :meth:`SupportDesk.recover` on the next start.
 from __future__ import annotations
 
 import json
+import logging
+import time
 import uuid
 from dataclasses import replace
 from typing import Any, cast
@@ -22,13 +24,18 @@ from api.db import open_database
 from graph.builder import make_builder
 from graph.context import Context
 from graph.inbox import decision_error, parse_decision
+from graph.nodes.review import approved_actions
 from graph.nodes.triage import customer_facts
-from graph.state import InputState, Ticket
+from graph.state import InputState, State, Ticket
+from tools import outbox
 from tools.actions import ActionRunner
 from tools.engine import Engine
+from tools.faults import crash_point
 from tools.settings import Settings, get_settings
 from tools.store import AnyStore, Store, now
 from tools.workspaces import DEFAULT, UnknownWorkspace, Workspaces
+
+log = logging.getLogger("support_desk.service")
 
 
 class TicketIn(BaseModel):
@@ -161,6 +168,7 @@ class SupportDesk:
             "thread_id": thread_id, "workspace": values.get("workspace", DEFAULT), "ticket": values["ticket"],
             "status": status, "packet": values.get("packet"), "interrupts": interrupts,
             "decisions": values.get("decisions", []), "ledger": self.ledger.ledger(thread_id),
+            "outbox": outbox.rows(self.store, thread_id),
         }
 
     def context_of(self, thread_id: str) -> Context:
@@ -193,16 +201,20 @@ class SupportDesk:
         if target is None or target not in pending_ids:
             raise NotPending(f"no pending review on '{thread_id}'" + (f" with interrupt id {interrupt_id}" if interrupt_id else ""),
                              self._last_decision(thread_id, target))
-        if decision.type == "edit" and decision.edit.actions is not None:
-            payload = next(i for i in view["interrupts"] if i["id"] == target)
-            proposed = {a["id"] for a in payload["action_request"]["args"]["actions"]}
-            unknown = sorted({a if isinstance(a, str) else a.id for a in decision.edit.actions} - proposed)
-            if unknown:
-                raise InvalidDecision(f"unknown action ids {unknown}; proposed: {sorted(proposed)}")
-        self._claim(thread_id, target, decision.model_dump())
-        # If this process dies here, the claim stays without completed_at and recover() finishes it.
-        self.graph.invoke(Command(resume={target: decision.model_dump()}), self.config(thread_id),
-                          context=self.context_of(thread_id))
+        state = self.graph.get_state(self.config(thread_id)).values
+        try:  # the exact action set the run will apply, final arguments included
+            approved = [] if decision.type == "response" else approved_actions(cast(State, state), decision)[0]
+        except ValueError as exc:
+            raise InvalidDecision(decision_error(exc)) from exc
+        self._claim(thread_id, target, decision.model_dump(), approved)
+        # From here the decision and its actions are on disk: if this process dies, recover() finishes them.
+        crash_point("after_claim")
+        try:
+            self.graph.invoke(Command(resume={target: decision.model_dump()}), self.config(thread_id),
+                              context=self.context_of(thread_id), durability="sync")
+        except Exception:  # the claim stands; whatever the run did not finish, finish() applies from the outbox
+            log.exception("resume of %s failed after its decision was claimed; applying from the outbox", thread_id)
+        self.finish(thread_id)
         with self.store.transaction() as tx:
             tx.execute("UPDATE decisions SET completed_at = ? WHERE thread_id = ? AND interrupt_id = ?", (now(), thread_id, target))
             if decision.type != "accept":  # edits, redraft requests and rejections are what the agent learns from
@@ -241,15 +253,48 @@ class SupportDesk:
         return {"workspace": workspace, "decisions_by_category": by_category, "knowledge_gaps": gap_rows,
                 "recent_feedback": recent}
 
-    def _claim(self, thread_id: str, interrupt_id: str, decision: dict[str, Any]) -> None:
+    def _claim(self, thread_id: str, interrupt_id: str, decision: dict[str, Any], approved: list[dict[str, Any]]) -> None:
+        """Claim the decision and write its approved actions to the outbox, in one transaction."""
         with self.store.transaction(lock=f"decide:{thread_id}") as tx:
             claimed = tx.execute(
                 "INSERT INTO decisions (thread_id, interrupt_id, decision, reviewer, payload, decided_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (thread_id, interrupt_id, decision["type"], decision["reviewer"], json.dumps(decision), now()),
             ).rowcount
+            if claimed:
+                outbox.write(tx, thread_id, interrupt_id, approved)
         if not claimed:  # the primary key (thread, interrupt) refused a second claim
             raise NotPending("this review was already decided", self._last_decision(thread_id, interrupt_id))
+
+    def finish(self, thread_id: str) -> list[dict[str, Any]]:
+        """Apply the thread's approved actions that are still pending in the outbox (each once, via the ledger).
+
+        Returns the actions that are still not done (pending for a retry, or failed with a reason).
+        """
+        left = outbox.pending(self.store, thread_id)
+        if not left:
+            return []
+        values = self.graph.get_state(self.config(thread_id)).values
+        engine = self.engine_of(str(values.get("workspace", DEFAULT)))
+        applied, open_ = [], []
+        for action in left:
+            for attempt in range(outbox.MAX_ATTEMPTS):
+                try:
+                    applied.append(engine.runner.apply(thread_id, dict(values["ticket"]), action))
+                    break
+                except Exception as exc:  # recorded with its reason; bounded retries, then "failed"
+                    status = outbox.record_failure(self.store, thread_id, action["id"], f"{type(exc).__name__}: {exc}")
+                    if status == "failed":
+                        open_.append({**action, "status": "failed", "error": f"{type(exc).__name__}: {exc}"[:300]})
+                        break
+                    time.sleep(0.1 * 2**attempt)
+        if applied:  # the run's own record catches up with what the outbox applied
+            done = not outbox.pending(self.store, thread_id) and not open_
+            update: dict[str, Any] = {"applied": applied}
+            if done and values.get("status") not in ("rejected",):
+                update["status"] = "completed"
+            self.graph.update_state(self.config(thread_id), update, as_node="apply_actions")
+        return open_
 
     def _last_decision(self, thread_id: str, interrupt_id: str | None) -> dict[str, Any] | None:
         sql = "SELECT interrupt_id, decision, reviewer, decided_at, completed_at FROM decisions WHERE thread_id = ? "
@@ -260,19 +305,37 @@ class SupportDesk:
         return rows[0] if rows else None
 
     def recover(self, before: str | None = None) -> list[str]:
-        """Finish resumes whose decision was claimed (before ``before``) but whose process died before completing it."""
+        """Finish what a dead process left: claimed decisions (before ``before``) and pending outbox actions.
+
+        Whatever node the checkpoint stopped at: a pending interrupt is resumed with the claimed
+        decision, a run stopped between nodes continues, and every approved action still pending in
+        the outbox is applied (once, via the ledger). One thread's failure never stops the others.
+        """
         done = []
         rows = self.store.query("SELECT thread_id, interrupt_id, payload FROM decisions WHERE completed_at IS NULL AND decided_at < ?",
                                 (before or "9999",))
-        for row in rows:
-            thread_id, interrupt_id = str(row["thread_id"]), str(row["interrupt_id"])
-            snapshot = self.graph.get_state(self.config(thread_id))
-            if any(i.id == interrupt_id for i in snapshot.interrupts):
-                self.graph.invoke(Command(resume={interrupt_id: json.loads(str(row["payload"]))}), self.config(thread_id),
-                                  context=self.context_of(thread_id))
+        threads = [(str(r["thread_id"]), str(r["interrupt_id"]), str(r["payload"])) for r in rows]
+        claimed = {t for t, _, _ in threads}
+        threads += [(t, "", "") for t in dict.fromkeys(a["thread_id"] for a in outbox.pending(self.store)) if t not in claimed]
+        for thread_id, interrupt_id, payload in threads:
+            try:
+                self._continue(thread_id, interrupt_id, payload)
+            except Exception:  # a poisoned thread is logged and left; it must not block start-up or the others
+                log.exception("recovery of %s failed", thread_id)
+                continue
+            done.append(thread_id)
+        return done
+
+    def _continue(self, thread_id: str, interrupt_id: str, payload: str) -> None:
+        config, context = self.config(thread_id), self.context_of(thread_id)
+        snapshot = self.graph.get_state(config)
+        if interrupt_id and any(i.id == interrupt_id for i in snapshot.interrupts):
+            self.graph.invoke(Command(resume={interrupt_id: json.loads(payload)}), config, context=context, durability="sync")
+        elif snapshot.next and not snapshot.interrupts:  # stopped between nodes (e.g. inside apply_actions)
+            self.graph.invoke(None, config, context=context, durability="sync")
+        self.finish(thread_id)
+        if interrupt_id:
             with self.store.transaction() as tx:
                 tx.execute("UPDATE decisions SET completed_at = ? WHERE thread_id = ? AND interrupt_id = ?",
                            (now(), thread_id, interrupt_id))
-            self._record(thread_id)
-            done.append(thread_id)
-        return done
+        self._record(thread_id)

@@ -68,6 +68,8 @@ class State(InputState, total=False):
     approved_actions: list[dict[str, Any]]
     #: Ledger entries of the actions applied by this run.
     applied: Annotated[list[dict[str, Any]], operator.add]
+    #: Actions that raised in apply_actions (name, error, outbox status: pending retry or failed).
+    failed_actions: list[dict[str, Any]]
     #: The support packet a reviewer reads.
     packet: dict[str, Any]
     #: new → awaiting_review → completed | rejected.

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from tools import outbox
 from tools.helpdesk import EmbeddedHelpdesk
 from tools.store import AnyStore, Tx, now
 
@@ -56,6 +57,7 @@ class ActionRunner:
                 "SELECT result, applied_at FROM ledger WHERE thread_id = ? AND action_id = ?", (thread_id, action["id"])
             ).fetchone()
             if row is not None:
+                outbox.mark_done(tx, thread_id, action["id"])
                 return {"action_id": action["id"], "name": action["name"], "status": "already_applied",
                         "applied_at": row["applied_at"], "result": json.loads(row["result"])}
             result = executor(tx, ticket, action["args"])
@@ -64,6 +66,7 @@ class ActionRunner:
                 "INSERT INTO ledger (thread_id, action_id, action, args, tier, result, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (thread_id, action["id"], action["name"], json.dumps(action["args"]), action["tier"], json.dumps(result), applied_at),
             )
+            outbox.mark_done(tx, thread_id, action["id"])  # the approved action is done exactly when its ledger row exists
         return {"action_id": action["id"], "name": action["name"], "status": "applied", "applied_at": applied_at, "result": result}
 
     def ledger(self, thread_id: str | None = None) -> list[dict[str, object]]:

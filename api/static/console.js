@@ -46,12 +46,17 @@
   // ---------------------------------------------------------------- minimal, safe Markdown
 
   // Headings, **bold**, `code`, "- " lists, "> " blockquotes and paragraphs; everything else is text.
+  // The packet escapes customer text with backslashes (\* \# \< …): show the character itself.
+  const unescape = (s) => s.replace(/\\(.)/g, "$1");
+
   function renderInline(parent, text) {
-    const pattern = /\*\*([^*]+?)\*\*|`([^`]+)`/g;
+    const pattern = /\\(.)|\*\*((?:\\.|[^*\\])+?)\*\*|`([^`]+)`/g;
     let last = 0;
     for (const m of text.matchAll(pattern)) {
       if (m.index > last) parent.append(document.createTextNode(text.slice(last, m.index)));
-      parent.append(m[1] !== undefined ? el("strong", { text: m[1] }) : el("code", { text: m[2] }));
+      if (m[1] !== undefined) parent.append(document.createTextNode(m[1]));
+      else if (m[2] !== undefined) parent.append(el("strong", { text: unescape(m[2]) }));
+      else parent.append(el("code", { text: m[3] }));
       last = m.index + m[0].length;
     }
     if (last < text.length) parent.append(document.createTextNode(text.slice(last)));

@@ -1,4 +1,9 @@
-"""Apply actions: the one place with side effects, each action recorded once in the ledger."""
+"""Apply actions: the one place with side effects, each action recorded once in the ledger.
+
+An action that raises does not stop the others: its failure is counted in the outbox (and
+retried by the service a bounded number of times), and the run reports it instead of
+pretending to be complete.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.state import State
+from tools import outbox
 from tools.engine import Engine
+from tools.faults import crash_point
 
 
 def apply_actions(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str, Any]:
@@ -20,6 +27,15 @@ def apply_actions(state: State, runtime: Runtime[Context], engine: Engine) -> di
     else:  # nothing needed review
         actions = [a for a in state["proposed_actions"] if not a["needs_approval"]]
     ticket = dict(state["ticket"])
-    applied = [engine.runner.apply(thread_id, ticket, action) for action in actions]
-    status = "rejected" if state.get("status") == "rejected" else "completed"
-    return {"applied": applied, "status": status}
+    crash_point("before_apply")
+    applied, failed = [], []
+    for action in actions:
+        try:
+            applied.append(engine.runner.apply(thread_id, ticket, action))
+        except Exception as exc:  # noqa: BLE001 - recorded with its reason and retried; the other actions still run
+            error = f"{type(exc).__name__}: {exc}"[:300]
+            failed.append({"action_id": action["id"], "name": action["name"], "error": error,
+                           "status": outbox.record_failure(engine.store, thread_id, action["id"], error)})
+        crash_point("mid_apply")
+    status = "rejected" if state.get("status") == "rejected" else ("completed" if not failed else "actions_failed")
+    return {"applied": applied, "failed_actions": failed, "status": status}

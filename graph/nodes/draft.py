@@ -14,6 +14,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import Context
+from graph.packet import sanitize_subject
 from graph.state import State
 from prompts import reply as T
 from tools.engine import Engine, ticket_text
@@ -74,7 +75,7 @@ def offline_draft(engine: Engine, state: State, tone: str) -> tuple[dict[str, An
     tail.append(T.CLOSING[tone].format(sign_off=engine.playbook.sign_off))
     cited = list(dict.fromkeys(i for _, i in facts))
     reply = {
-        "subject": T.REPLY_SUBJECT.format(subject=ticket["subject"]),
+        "subject": sanitize_subject(T.REPLY_SUBJECT.format(subject=ticket["subject"])),
         "body": "\n\n".join([greeting, *parts, *tail]),
         "citations": cited,
         "missing_info": missing,

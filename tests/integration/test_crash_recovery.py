@@ -1,0 +1,73 @@
+"""Approved actions survive a crash: a worker SIGKILLed mid-decision, then restarted, applies each exactly once.
+
+The worker kills itself with SIGKILL at a named point (``SUPPORT_CRASH_AT``): right after the
+decision is claimed (before any action), between the review and apply nodes, and after the
+first applied action. A one-worker server dies with it; the restarted server's recovery must
+finish the run: every approved action in the ledger once, the outbox all done, one refund.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.conftest import REFUND, Deployment, Server, drop_schema, make_state_dir, postgres_url
+
+pytestmark = pytest.mark.integration
+POINTS = ["after_claim", "before_apply", "mid_apply"]
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def crashing(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, warm_index: Path) -> Iterator[Deployment]:
+    url = postgres_url() if request.param == "postgres" else ""
+    deployment = Deployment(request.param, make_state_dir(tmp_path_factory, warm_index, f"crash-{request.param}"), url)
+    try:
+        yield deployment
+    finally:
+        deployment.close()
+        if url:
+            drop_schema(url)
+
+
+def _serve(dep: Deployment, crash_at: str | None = None) -> Server:
+    env = {**dep.env, "SUPPORT_CRASH_AT": crash_at or ""}
+    dep.server = Server(env, dep.state / "server.log", workers=1).start()
+    return dep.server
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_a_crash_while_applying_loses_and_duplicates_nothing(crashing: Deployment, point: str) -> None:
+    dep = crashing
+    _serve(dep)
+    ticket_id = f"crash-{point}-{uuid.uuid4().hex[:6]}"
+    with httpx.Client(timeout=120) as client:
+        r = client.post(f"{dep.url}/v1/tickets", json={**REFUND, "id": ticket_id}, headers=dep.headers("submitter@acme"))
+        assert r.status_code == 201, r.text
+        view = r.json()
+        gated = {a["name"] for a in view["interrupts"][0]["action_request"]["args"]["actions"]}
+        assert {"issue_refund", "send_reply"} <= gated
+        dep.server.stop()
+
+        _serve(dep, crash_at=point)
+        with pytest.raises(httpx.TransportError):  # the worker dies with SIGKILL mid-request
+            client.post(f"{dep.url}/v1/tickets/{ticket_id}/review", headers=dep.headers("reviewer@acme"),
+                        json={"interrupt_id": view["interrupts"][0]["id"], "type": "accept"})
+        assert dep.server.proc is not None and dep.server.proc.wait(timeout=30) != 0
+        dep.server.proc = None
+
+        _serve(dep)  # restart: recovery finishes what the dead worker left
+        done = client.get(f"{dep.url}/v1/tickets/{ticket_id}", headers=dep.headers("reviewer@acme")).json()
+        dep.server.stop()
+    assert done["status"] == "completed", done.get("outbox")
+    applied = [row["action"] for row in done["ledger"]]
+    assert len(applied) == len(set(applied))  # nothing twice
+    assert gated <= set(applied)  # nothing lost
+    assert done["outbox"] and all(row["status"] == "done" for row in done["outbox"])
+    refunds = dep.store.query("SELECT COUNT(*) AS n FROM money WHERE ticket_id = ?", (ticket_id,))
+    assert int(str(refunds[0]["n"])) == 1
+    replies = dep.store.query("SELECT COUNT(*) AS n FROM outbox WHERE ticket_id = ?", (ticket_id,))
+    assert int(str(replies[0]["n"])) == 1
