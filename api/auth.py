@@ -4,7 +4,9 @@ The key's workspace is stored in the ``tenant`` column (the name it had before w
 
 A key reads ``sda_<key id>_<secret>``; the database keeps the key id and the SHA-256 of the
 whole key (keys are long random strings, so a fast hash is enough). Requests send it as
-``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
+``Authorization: Bearer <key>`` or ``X-API-Key: <key>``. A revoked key (``revoke_key``;
+``support-agent keys revoke``; ``POST /v1/keys/{id}/revoke``) is refused from its next request on,
+in every worker: each request looks its key up.
 """
 
 from __future__ import annotations
@@ -94,30 +96,53 @@ def lookup(store: AnyStore, key: str) -> Principal | None:
     return Principal(key_id=parts[1], role=str(row["role"]), tenant=str(row["tenant"]), name=str(row["name"] or ""))
 
 
+def list_keys(store: AnyStore, workspace: str | None = None) -> list[dict[str, object]]:
+    """The keys (of ``workspace``, or all), newest first: id, role, workspace, name, created and revoked at; never a hash."""
+    where, params = ("WHERE tenant = ?", (workspace,)) if workspace is not None else ("", ())
+    rows = store.query(f"SELECT key_id, role, tenant, name, created_at, revoked_at FROM api_keys {where} "
+                       "ORDER BY created_at DESC, key_id", params)
+    return [{"key_id": r["key_id"], "role": r["role"], "workspace": r["tenant"], "name": r["name"] or "",
+             "created_at": r["created_at"], "revoked_at": r["revoked_at"]} for r in rows]
+
+
+def revoke_key(store: AnyStore, key_id: str, workspace: str | None = None) -> bool:
+    """Revoke a key (of ``workspace`` when given); False when there is no such key. Revoking twice keeps the first time."""
+    scope, params = ("AND tenant = ?", (workspace,)) if workspace is not None else ("", ())
+    with store.transaction() as tx:
+        tx.execute(f"UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL {scope}",
+                   (now(), key_id, *params))
+    return bool(store.query(f"SELECT 1 AS found FROM api_keys WHERE key_id = ? {scope}", (key_id, *params)))
+
+
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def authenticate(
+    request: Request,
+    authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
+    x_api_key: Annotated[str | None, Header(description="Alternative to Authorization")] = None,
+) -> Principal:
+    """The dependency resolving the caller's key (once per request: FastAPI caches it for every user)."""
+    key = x_api_key
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise _unauthorized("Authorization header must be 'Bearer <API key>'")
+        key = value
+    if not key:
+        raise _unauthorized("missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
+    principal = lookup(request.app.state.desk.store, key)
+    if principal is None:
+        raise _unauthorized("invalid or revoked API key")
+    return principal
 
 
 def require(*roles: Role) -> Callable[..., Principal]:
     """A dependency admitting keys with one of ``roles`` (admin is always admitted)."""
     allowed = set(roles) | {"admin"}
 
-    def dependency(
-        request: Request,
-        authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
-        x_api_key: Annotated[str | None, Header(description="Alternative to Authorization")] = None,
-    ) -> Principal:
-        key = x_api_key
-        if authorization:
-            scheme, _, value = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not value.strip():
-                raise _unauthorized("Authorization header must be 'Bearer <API key>'")
-            key = value
-        if not key:
-            raise _unauthorized("missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
-        principal = lookup(request.app.state.desk.store, key)
-        if principal is None:
-            raise _unauthorized("invalid or revoked API key")
+    def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if principal.role not in allowed:
             raise HTTPException(403, f"role '{principal.role}' may not do this; it needs one of: "
                                      f"{', '.join(sorted(allowed))}")
@@ -129,3 +154,4 @@ def require(*roles: Role) -> Callable[..., Principal]:
 Submitter = Annotated[Principal, Depends(require("submitter"))]
 Reader = Annotated[Principal, Depends(require("submitter", "reviewer"))]
 Reviewer = Annotated[Principal, Depends(require("reviewer"))]
+Admin = Annotated[Principal, Depends(require())]
