@@ -30,6 +30,8 @@ MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 DIM = 384
 MAX_TOKENS = 256
 #: Tokens shared by consecutive windows of a long text (embed_long).
+#: At most this many windows per text (~2,000 tokens, ~0.4 s on 2 cores); BM25 still reads all of it.
+MAX_WINDOWS = 8
 WINDOW_OVERLAP = 32
 
 
@@ -131,7 +133,9 @@ class MiniLMEmbeddings(Embeddings):
         windows: list[list[int]] = []
         owner: list[int] = []
         for number, row in enumerate(self.token_ids(list(texts))):
-            starts = range(0, max(1, len(row) - WINDOW_OVERLAP), step) if len(row) > MAX_TOKENS - 2 else [0]
+            starts = list(range(0, max(1, len(row) - WINDOW_OVERLAP), step)) if len(row) > MAX_TOKENS - 2 else [0]
+            if len(starts) > MAX_WINDOWS:  # bound the cost of a huge ticket: windows spread over all of it
+                starts = [starts[round(i * (len(starts) - 1) / (MAX_WINDOWS - 1))] for i in range(MAX_WINDOWS)]
             for start in starts:
                 windows.append(row[start : start + MAX_TOKENS - 2])
                 owner.append(number)
