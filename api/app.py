@@ -16,14 +16,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import registry
 from api.db import API_SCHEMA
-from api.routers import console, health, reviews, tickets
+from api.logging import install as install_log_redaction
+from api.logging import safe_errors, summary
+from api.routers import console, health, keys, reviews, tickets
 from api.service import SupportDesk
 from tools.settings import Settings, get_settings
 from tools.store import now
@@ -79,13 +80,26 @@ class BodyLimit:
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     """400 for malformed JSON, 422 for a body or parameter that does not validate; always with the reason."""
     assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
+    errors = exc.errors()  # never echoed raw: inputs may hold NaN, lone surrogates or card numbers
     if any(e.get("type") == "json_invalid" for e in errors):
-        reason = "; ".join(str(e.get("ctx", {}).get("error", e.get("msg"))) for e in errors)
-        return JSONResponse({"detail": f"malformed JSON: {reason}"}, status_code=400)
-    reason = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors)
-    return JSONResponse({"detail": reason, "errors": jsonable_encoder(errors, custom_encoder={Exception: str})},
-                        status_code=422)
+        return JSONResponse({"detail": f"malformed JSON: {summary(errors)}"}, status_code=400)
+    return JSONResponse({"detail": summary(errors), "errors": safe_errors(errors)}, status_code=422)
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    from psycopg import OperationalError
+    from psycopg_pool import PoolTimeout
+
+    return OperationalError, PoolTimeout, sqlite3.OperationalError
+
+
+async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database does not answer: 503 with Retry-After, fast; the request changed nothing it did not commit."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return JSONResponse({"detail": "the database is unavailable; retry shortly"}, status_code=503,
+                        headers={"Retry-After": "5"})
 
 
 async def server_error(request: Request, exc: Exception) -> JSONResponse:
@@ -132,11 +146,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_exception_handler(RequestValidationError, validation_error)
+    for error in _database_errors():
+        app.add_exception_handler(error, database_unavailable)
     app.add_exception_handler(Exception, server_error)
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(reviews.router)
     app.include_router(console.router)
+    app.include_router(keys.router)
+    install_log_redaction()  # no log line carries a raw card number, IBAN, email or phone
     return app
 
 

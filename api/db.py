@@ -34,14 +34,18 @@ CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status)
 """
 
 
-def pool_for(url: str, size: int) -> Any:
-    """An open psycopg pool with the settings ``PostgresSaver`` needs (autocommit, dict rows)."""
+def pool_for(url: str, size: int, timeout: float = 5.0) -> Any:
+    """An open psycopg pool with the settings ``PostgresSaver`` needs (autocommit, dict rows).
+
+    ``timeout`` bounds both the wait for a free connection and a new connection's connect, so an
+    outage turns into a fast error (the API answers 503) instead of a 30-second hang.
+    """
     from psycopg.rows import dict_row
     from psycopg_pool import ConnectionPool
 
     pool = ConnectionPool(
-        url, min_size=1, max_size=size, open=True, check=ConnectionPool.check_connection,
-        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        url, min_size=1, max_size=size, open=True, check=ConnectionPool.check_connection, timeout=timeout,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row, "connect_timeout": max(1, int(timeout))},
     )
     pool.wait(timeout=15)
     return pool
@@ -49,7 +53,7 @@ def pool_for(url: str, size: int) -> Any:
 
 def open_store(settings: Settings, pool_size: int = 2) -> AnyStore:
     """The app's tables (without the engine): for the CLI's ``keys create`` and for tests."""
-    store: AnyStore = PostgresStore(pool_for(settings.database_url, pool_size)) if settings.uses_postgres \
+    store: AnyStore = PostgresStore(pool_for(settings.database_url, pool_size, settings.db_timeout_s)) if settings.uses_postgres \
         else Store(settings.sqlite_path)
     store.ensure(API_SCHEMA)
     return store
@@ -63,7 +67,7 @@ def open_database(settings: Settings) -> tuple[BaseCheckpointSaver[Any], AnyStor
         return SqliteSaver(conn), None
     from langgraph.checkpoint.postgres import PostgresSaver
 
-    pool = pool_for(settings.database_url, settings.db_pool_size)
+    pool = pool_for(settings.database_url, settings.db_pool_size, settings.db_timeout_s)
     saver = PostgresSaver(pool)
     with pool.connection() as conn:  # setup() migrates; two workers starting together must not race
         # Poll rather than block: setup() runs CREATE INDEX CONCURRENTLY, which waits for every open

@@ -25,6 +25,19 @@ class TicketConflict(Exception):
     """The ticket id is already used by another tenant."""
 
 
+class KeyReused(Exception):
+    """An ``Idempotency-Key`` sent again with a different ticket."""
+
+
+def _same_ticket(stored: str, ticket: dict[str, Any], id_given: bool) -> bool:
+    """Whether a retry carries the ticket that was first submitted under its key (a generated id is not compared)."""
+    first = json.loads(stored)
+    if not id_given:
+        first.pop("id", None)
+        ticket = {k: v for k, v in ticket.items() if k != "id"}
+    return bool(first == ticket)
+
+
 @dataclass(frozen=True)
 class Registration:
     """The outcome of registering a submit: which thread, and whether this request created it."""
@@ -33,13 +46,20 @@ class Registration:
     created: bool
 
 
-def register(store: AnyStore, who: Principal, ticket: dict[str, Any], idempotency_key: str | None) -> Registration:
-    """Claim the ticket id (and idempotency key) for the caller's tenant, once."""
+def register(store: AnyStore, who: Principal, ticket: dict[str, Any], idempotency_key: str | None,
+             id_given: bool = True) -> Registration:
+    """Claim the ticket id (and idempotency key) for the caller's tenant, once.
+
+    A retry with the same ``Idempotency-Key`` must carry the same ticket: the key is bound to what
+    it first submitted, and another body under it raises :class:`KeyReused` (nothing is lost silently).
+    """
     with store.transaction(lock=f"submit:{ticket['id']}") as tx:
         if idempotency_key:
-            row = tx.execute("SELECT thread_id FROM api_tickets WHERE tenant = ? AND idempotency_key = ?",
+            row = tx.execute("SELECT thread_id, ticket FROM api_tickets WHERE tenant = ? AND idempotency_key = ?",
                              (who.tenant, idempotency_key)).fetchone()
             if row is not None:
+                if not _same_ticket(str(row["ticket"]), ticket, id_given):
+                    raise KeyReused("this Idempotency-Key was used for a different ticket; send a new key for a new ticket")
                 return Registration(str(row["thread_id"]), created=False)
         row = tx.execute("SELECT tenant FROM api_tickets WHERE thread_id = ?", (ticket["id"],)).fetchone()
         if row is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from dataclasses import replace
@@ -18,7 +19,7 @@ from typing import Any, cast
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.db import open_database
 from graph.builder import make_builder
@@ -38,6 +39,11 @@ from tools.workspaces import DEFAULT, UnknownWorkspace, Workspaces
 log = logging.getLogger("support_desk.service")
 
 
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+#: A plain address: local part without spaces, quotes or brackets; a dotted domain of DNS labels.
+EMAIL = re.compile(rf"^[^@\s<>\"',;]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
+
+
 class TicketIn(BaseModel):
     """An incoming ticket (API body, CLI file, batch line)."""
 
@@ -46,8 +52,34 @@ class TicketIn(BaseModel):
     subject: str = Field(min_length=1, max_length=500)
     body: str = Field(min_length=1, max_length=50_000)
     customer_id: str | None = Field(None, max_length=128)
-    email: str | None = Field(None, max_length=320)
+    email: str | None = Field(None, max_length=320, description="The sender's address (replies go here).")
     channel: str = Field("email", max_length=32)
+
+    @field_validator("id", "subject", "body", "customer_id", "email", "channel")
+    @classmethod
+    def _plain_text(cls, value: str | None) -> str | None:
+        """Refuse what no database stores faithfully and no reviewer can read: NUL and lone surrogates."""
+        if value is None:
+            return value
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            raise ValueError("must not contain lone surrogates (invalid Unicode)")
+        return value
+
+    @field_validator("id")
+    @classmethod
+    def _not_a_path(cls, value: str | None) -> str | None:
+        if value is not None and set(value) <= {"."}:
+            raise ValueError("must not be made of dots only")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and value and not EMAIL.fullmatch(value):
+            raise ValueError("is not an email address")
+        return value or None
 
 
 class DeskError(Exception):
@@ -113,13 +145,21 @@ class SupportDesk:
         """The run config of a thread."""
         return {"configurable": {"thread_id": thread_id}}
 
+    def scrub(self, ticket: dict[str, Any]) -> dict[str, Any]:
+        """The ticket as it may be stored: with ``store_pii=redact``, cards, IBANs and CVVs masked (last 4 kept)."""
+        if self.settings.store_pii == "raw":
+            return ticket
+        from tools.pii import redact
+
+        return {k: redact(v).text if k in ("subject", "body") and isinstance(v, str) else v for k, v in ticket.items()}
+
     def submit(self, ticket: dict[str, Any], context: Context | None = None, workspace: str | None = None) -> dict[str, Any]:
         """Run a ticket to its packet (and approval checkpoint); an already-known ticket id returns its run.
 
         The run belongs to ``workspace`` (else the context's, else ``default``) and keeps it on every resume.
         """
         parsed = TicketIn.model_validate(ticket)
-        data = parsed.model_dump(exclude_none=True)
+        data = self.scrub(parsed.model_dump(exclude_none=True))
         data["id"] = parsed.id or f"T-{uuid.uuid4().hex[:12]}"
         thread_id = data["id"]
         context = context or Context()

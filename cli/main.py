@@ -282,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=["submitter", "reviewer", "admin"])
     p.add_argument("--tenant", dest="key_workspace", metavar="W", help="old name of --workspace")
     p.add_argument("--name", default="")
+    from cli.keys import add_key_commands
+
+    add_key_commands(keys, _command)
     evals = sub.add_parser("eval", help="evaluations").add_subparsers(dest="eval_command", required=True)
     p = _command(evals, "triage", cmd_eval_triage, "train and test the triage classifier on CSV exports (text,label)")
     p.add_argument("--train", type=Path, required=True)

@@ -21,9 +21,15 @@ class Settings(BaseSettings):
     state_dir: Path = Field(REPO_ROOT / ".support-agent", description="Index, classifier, SQLite checkpoints and the action ledger.")
     database_url: str = Field("", description="Empty: SQLite files in state_dir. postgresql://… for multi-worker deployments.")
     db_pool_size: int = Field(10, ge=2, le=100, description="PostgreSQL connections per worker process.")
+    db_timeout_s: float = Field(5.0, gt=0, le=60, description="PostgreSQL: longest wait for a connection; beyond it the API answers 503.")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Larger request bodies are refused with 413.")
     recover_on_start: bool = Field(True, description="Finish claimed-but-unfinished reviews and queued submits at start.")
     max_engines: int = Field(8, ge=1, le=1000, description="Workspace engines kept loaded per process (least recently used is dropped).")
+    rate_limit_submit: str = Field("120/minute", description="Submits per API key per worker process (e.g. 120/minute; off = none).")
+    rate_limit_review: str = Field("60/minute", description="Review decisions per API key per worker process (off = none).")
+    store_pii: Literal["redact", "raw"] = Field(
+        "redact", description="redact: card numbers, IBANs and CVVs in tickets are masked before anything is stored (the packet "
+                              "keeps the last four digits); raw: stored as received.")
     retrieval_k: int = Field(4, ge=1, le=20, description="Sources kept per ticket.")
     llm: Literal["off", "openai", "local"] = Field(
         "off", description="off: no model (offline engine) | openai: any OpenAI-compatible server | local: in-process llama.cpp on a GGUF.")

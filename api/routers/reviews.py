@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from api import registry
 from api.auth import Reviewer
+from api.ratelimit import rate_limited
 from api.routers.tickets import ERRORS, current_view
 from api.schemas import Conflict, Problem, ReviewIn, ReviewItem, TicketView
 from api.service import InvalidDecision, NotFound, NotPending, SupportDesk
@@ -34,8 +35,10 @@ def queue(
 @router.post(
     "/v1/tickets/{ticket_id}/review", response_model=TicketView,
     responses={**ERRORS, 409: {"model": Conflict, "description": "No longer pending: who decided and when"},
-               422: {"model": Problem, "description": "Invalid decision"}},
+               422: {"model": Problem, "description": "Invalid decision"},
+               429: {"model": Problem, "description": "The API key's rate limit; see Retry-After"}},
     summary="Decide a pending review (applied exactly once)",
+    dependencies=[Depends(rate_limited("review", lambda r: r.app.state.desk.settings.rate_limit_review))],
 )
 def decide(request: Request, ticket_id: str, body: ReviewIn, who: Reviewer) -> Any:
     """Accept, edit, respond to or ignore the interrupt ``interrupt_id``; a second decision gets 409."""

@@ -6,10 +6,11 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Header, HTTPException, Query, Request, Response
 
 from api import registry
 from api.auth import Reader, Reviewer, Submitter
+from api.ratelimit import rate_limited
 from api.schemas import TICKET_EXAMPLE, Accepted, AuditEvent, Problem, TicketIn, TicketView
 from api.service import NotFound, SupportDesk
 
@@ -47,9 +48,12 @@ def current_view(desk: SupportDesk, thread_id: str, row: dict[str, Any]) -> dict
     "", status_code=201, response_model=TicketView,
     responses={**ERRORS, 200: {"model": TicketView, "description": "Replay: this ticket / idempotency key already ran"},
                202: {"model": Accepted, "description": "wait=false: accepted, runs in the background"},
-               409: {"model": Problem, "description": "Ticket id used by another tenant"},
-               413: {"model": Problem, "description": "Body larger than 1 MB"}},
+               409: {"model": Problem, "description": "Ticket id used by another workspace"},
+               413: {"model": Problem, "description": "Body larger than 1 MB"},
+               422: {"model": Problem, "description": "Invalid ticket, or an Idempotency-Key reused with another body"},
+               429: {"model": Problem, "description": "The API key's rate limit; see Retry-After"}},
     summary="Submit a ticket: run it to its packet and review checkpoint",
+    dependencies=[Depends(rate_limited("submit", lambda r: r.app.state.desk.settings.rate_limit_submit))],
 )
 def submit(
     request: Request, response: Response, background: BackgroundTasks, who: Submitter,
@@ -63,12 +67,14 @@ def submit(
     if not desk.workspaces.exists(who.workspace):
         raise HTTPException(403, f"workspace '{who.workspace}' of this key is not set up: "
                                  f"support-agent workspace create {who.workspace} --data DIR")
-    data = ticket.model_dump(exclude_none=True)
+    data = desk.scrub(ticket.model_dump(exclude_none=True))  # PII policy before anything is stored
     data["id"] = ticket.id or f"T-{uuid.uuid4().hex[:12]}"
     try:
-        reg = registry.register(desk.store, who, data, idempotency_key)
+        reg = registry.register(desk.store, who, data, idempotency_key, id_given=ticket.id is not None)
     except registry.TicketConflict as exc:
         raise HTTPException(409, str(exc)) from exc
+    except registry.KeyReused as exc:
+        raise HTTPException(422, str(exc)) from exc
     location = f"/v1/tickets/{reg.thread_id}"
     response.headers["Location"] = location
     row = registry.owned(desk.store, reg.thread_id, who.tenant) or {}
