@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger("support_desk.api")
 
 
 @router.get("/healthz", summary="The process is up")
@@ -22,6 +24,8 @@ def readyz(request: Request) -> Any:
     desk = request.app.state.desk
     try:
         desk.store.ping()
-    except Exception as exc:  # any driver error means "not ready"
-        return JSONResponse({"status": "unavailable", "detail": f"database: {type(exc).__name__}: {exc}"}, 503)
+    except Exception as exc:  # any driver error means "not ready"; its text (host, port) stays in the log
+        log.warning("readiness: the database does not answer (%s)", type(exc).__name__)
+        return JSONResponse({"status": "unavailable", "detail": f"the database does not answer ({type(exc).__name__})"},
+                            503, headers={"Retry-After": "5"})
     return {"status": "ready", "database": desk.store.dialect}
