@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,8 @@ def _print_view(view: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(view, indent=2, default=str))
         return
-    if view.get("packet"):
-        print(packet_markdown(view["packet"]))
+    if view.get("packet"):  # the packet's escapes (customer text is data, not markup) are for renderers, not terminals
+        print(re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>~])", r"\1", packet_markdown(view["packet"])))
     print(f"\nStatus: {view['status']}")
     for item in view.get("interrupts", []):
         print(f"Pending approval {item['id']} — resume with:\n  support-agent review {view['thread_id']} --accept"

@@ -138,7 +138,7 @@ def packet_markdown(packet: dict[str, Any]) -> str:
     if not packet["sources"]:
         lines.append("- none found")
     if packet.get("reviewer_sources"):
-        lines.append("\n### Internal procedures (for the reviewer, never quoted to the customer)")
+        lines.append("\n### Internal sources: procedures, runbooks, past tickets (for the reviewer, never quoted to the customer)")
         lines.extend(_source_line(s) for s in packet["reviewer_sources"])
     for conflict in packet.get("conflicts", []):
         lines.append(f"- ⚠ conflict: {e(conflict['reason'])} ({_code(conflict['superseded'])} → {_code(conflict['current'])})")
