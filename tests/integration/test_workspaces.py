@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 
 from api.auth import insert_key
 from tests.conftest import REPO
-from tests.integration.conftest import Deployment, submit
+from tests.integration.conftest import Deployment, drop_schema, make_state_dir, postgres_url, submit
 from tools.data import load_company
 from tools.workspaces import Workspaces
 
@@ -64,6 +65,20 @@ WARRANTY_TICKET = ("Battery stopped holding charge",
                    "Hello, our home battery was installed three years ago and since last month it only holds about "
                    "half of its capacity. The app shows 55 percent health. Is this covered by the warranty, and how "
                    "do we get it repaired or replaced? Serial BX-2231.")
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def dep(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, warm_index: Path) -> Iterator[Deployment]:
+    """This module's deployment on each database: 2 uvicorn workers."""
+    url = postgres_url() if request.param == "postgres" else ""
+    deployment = Deployment(request.param, make_state_dir(tmp_path_factory, warm_index, f"ws-{request.param}"), url)
+    try:
+        deployment.start()
+        yield deployment
+    finally:
+        deployment.close()
+        if url:
+            drop_schema(url)
 
 
 @pytest.fixture(scope="module")
