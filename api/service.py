@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 import uuid
 from dataclasses import replace
@@ -19,9 +18,10 @@ from typing import Any, cast
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.db import open_database
+from api.intake import DeskError, InvalidDecision, NotFound, NotPending, TicketIn, WorkspaceError
+from api.reports import learning_report
 from graph.builder import make_builder
 from graph.context import Context
 from graph.inbox import decision_error, parse_decision
@@ -36,74 +36,8 @@ from tools.settings import Settings, get_settings
 from tools.store import AnyStore, Store, now
 from tools.workspaces import DEFAULT, UnknownWorkspace, Workspaces
 
+__all__ = ["DeskError", "InvalidDecision", "NotFound", "NotPending", "SupportDesk", "TicketIn", "WorkspaceError"]
 log = logging.getLogger("support_desk.service")
-
-
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-#: A plain address: local part without spaces, quotes or brackets; a dotted domain of DNS labels.
-EMAIL = re.compile(rf"^[^@\s<>\"',;]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
-
-
-class TicketIn(BaseModel):
-    """An incoming ticket (API body, CLI file, batch line)."""
-
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-    id: str | None = Field(None, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$", description="Your ticket id; generated if absent.")
-    subject: str = Field(min_length=1, max_length=500)
-    body: str = Field(min_length=1, max_length=50_000)
-    customer_id: str | None = Field(None, max_length=128)
-    email: str | None = Field(None, max_length=320, description="The sender's address (replies go here).")
-    channel: str = Field("email", max_length=32)
-
-    @field_validator("id", "subject", "body", "customer_id", "email", "channel")
-    @classmethod
-    def _plain_text(cls, value: str | None) -> str | None:
-        """Refuse what no database stores faithfully and no reviewer can read: NUL and lone surrogates."""
-        if value is None:
-            return value
-        if "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        if any("\ud800" <= ch <= "\udfff" for ch in value):
-            raise ValueError("must not contain lone surrogates (invalid Unicode)")
-        return value
-
-    @field_validator("id")
-    @classmethod
-    def _not_a_path(cls, value: str | None) -> str | None:
-        if value is not None and set(value) <= {"."}:
-            raise ValueError("must not be made of dots only")
-        return value
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if value is not None and value and not EMAIL.fullmatch(value):
-            raise ValueError("is not an email address")
-        return value or None
-
-
-class DeskError(Exception):
-    """Base class of expected, user-facing errors."""
-
-
-class NotFound(DeskError):
-    """Unknown thread or ticket."""
-
-
-class NotPending(DeskError):
-    """The interrupt is no longer pending (already decided, or never existed)."""
-
-    def __init__(self, message: str, decided: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.decided = decided
-
-
-class InvalidDecision(DeskError):
-    """The resume value does not validate."""
-
-
-class WorkspaceError(DeskError):
-    """Unknown workspace, or a ticket id already used by another workspace."""
 
 
 class SupportDesk:
@@ -268,30 +202,7 @@ class SupportDesk:
 
     def learning_report(self, workspace: str = DEFAULT) -> dict[str, Any]:
         """``workspace``'s knowledge gaps, reviewer edits and overrides per category."""
-        decided = self.store.query(
-            "SELECT r.category, d.decision, COUNT(*) AS n FROM decisions d JOIN runs r ON r.thread_id = d.thread_id "
-            "WHERE r.workspace = ? GROUP BY r.category, d.decision ORDER BY r.category", (workspace,)
-        )
-        by_category: dict[str, dict[str, int]] = {}
-        for row in decided:
-            by_category.setdefault(str(row["category"]), {})[str(row["decision"])] = int(str(row["n"]))
-        for counts in by_category.values():
-            total = sum(counts.values())
-            counts["total"] = total
-            counts["edit_rate_pct"] = round(100 * (total - counts.get("accept", 0)) / total) if total else 0
-        gaps: dict[str, dict[str, Any]] = {}
-        for row in self.store.query("SELECT category, query, top_score FROM knowledge_gaps WHERE workspace = ? ORDER BY id",
-                                    (workspace,)):
-            gap = gaps.setdefault(str(row["category"]), {"category": row["category"], "n": 0, "worst": None, "queries": []})
-            gap["n"] += 1
-            score = float(row["top_score"] or 0.0)  # type: ignore[arg-type]
-            gap["worst"] = score if gap["worst"] is None else min(gap["worst"], score)
-            gap["queries"].append(str(row["query"]))
-        gap_rows = [{**g, "examples": " | ".join(g.pop("queries")[:5])} for g in sorted(gaps.values(), key=lambda g: -g["n"])]
-        recent = self.store.query("SELECT ticket_id, category, kind, detail, created_at FROM feedback WHERE workspace = ? "
-                                  "ORDER BY id DESC LIMIT 10", (workspace,))
-        return {"workspace": workspace, "decisions_by_category": by_category, "knowledge_gaps": gap_rows,
-                "recent_feedback": recent}
+        return learning_report(self.store, workspace)
 
     def _claim(self, thread_id: str, interrupt_id: str, decision: dict[str, Any], approved: list[dict[str, Any]]) -> None:
         """Claim the decision and write its approved actions to the outbox, in one transaction."""
