@@ -24,6 +24,7 @@ from api import registry
 from api.db import API_SCHEMA
 from api.logging import install as install_log_redaction
 from api.logging import safe_errors, summary
+from api.retention import prune
 from api.routers import console, health, keys, reviews, tickets
 from api.service import SupportDesk
 from tools.settings import Settings, get_settings
@@ -124,6 +125,10 @@ def startup(settings: Settings) -> SupportDesk:
                     finished.append(thread_id)
                 if finished:
                     log.info("recovered %d runs: %s", len(finished), ", ".join(finished))
+                if settings.retention_days:
+                    report = prune(desk, settings.retention_days)
+                    log.info("retention: %d finished runs archived, %d → %d bytes", report["pruned"],
+                             report["bytes_before"], report["bytes_after"])
     return desk
 
 

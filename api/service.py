@@ -22,6 +22,7 @@ from langgraph.types import Command
 from api.db import open_database
 from api.intake import DeskError, InvalidDecision, NotFound, NotPending, TicketIn, WorkspaceError
 from api.reports import learning_report
+from api.retention import archived
 from graph.builder import make_builder
 from graph.context import Context
 from graph.inbox import decision_error, parse_decision
@@ -99,7 +100,7 @@ class SupportDesk:
         context = context or Context()
         workspace = workspace or context.workspace or DEFAULT
         engine = self.engine_of(workspace)
-        existing = self.graph.get_state(self.config(thread_id)).values
+        existing = self.graph.get_state(self.config(thread_id)).values or archived(self, thread_id)
         if existing:
             if existing.get("workspace", DEFAULT) != workspace:
                 raise WorkspaceError(f"ticket id '{thread_id}' is already in use; choose another id")
@@ -134,7 +135,11 @@ class SupportDesk:
         """Status, packet, pending interrupts (with ids), decisions and ledger of a thread."""
         snapshot = self.graph.get_state(self.config(thread_id))
         if not snapshot.values:
-            raise NotFound(f"unknown ticket/thread '{thread_id}'")
+            kept = archived(self, thread_id)  # a finished run whose checkpoints retention dropped
+            if kept is None:
+                raise NotFound(f"unknown ticket/thread '{thread_id}'")
+            return {**kept, "interrupts": [], "archived": True, "ledger": self.ledger.ledger(thread_id),
+                    "outbox": outbox.rows(self.store, thread_id)}
         values = snapshot.values
         interrupts = [{"id": i.id, **i.value} for i in snapshot.interrupts]
         status = "awaiting_review" if interrupts else values.get("status", "unknown")

@@ -200,6 +200,21 @@ def cmd_kb_search(args: argparse.Namespace) -> None:
         print(f"⚠ conflict: {c['reason']}")
 
 
+def cmd_retention(args: argparse.Namespace) -> None:
+    """Archive finished runs older than N days and drop their checkpoints (packets, decisions, ledger kept)."""
+    from api.retention import prune
+
+    if args.older_than < 0:
+        raise CliError("--older-than must be 0 or more days")
+    report = prune(_desk(), args.older_than)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"Archived {report['pruned']} finished runs (last updated before {report['cutoff']}): checkpoints "
+          f"{report['bytes_before']:,} bytes → archive {report['bytes_after']:,} bytes "
+          f"({report['bytes_per_ticket_before']:,} → {report['bytes_per_ticket_after']:,} bytes per ticket).")
+
+
 def cmd_report(args: argparse.Namespace) -> None:
     """What the agent learned: edit/override rates per category and knowledge gaps."""
     report = _desk().learning_report(args.workspace)
@@ -278,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reviewer", default=os.environ.get("USER", "reviewer"))
     _command(sub, "show", cmd_show, "show a run: packet, status, decisions, ledger", "thread")
     _command(sub, "report", cmd_report, "learning report: edit rates, overrides, knowledge gaps")
+    p = _command(sub, "retention", cmd_retention, "drop checkpoints of finished runs (packets, decisions, audit, ledger kept)")
+    p.add_argument("--older-than", type=float, required=True, metavar="DAYS", help="runs finished more than DAYS ago")
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
     p = _command(keys, "create", cmd_keys_create, "create an API key", json_output=False)
     p.add_argument("--role", required=True, choices=["submitter", "reviewer", "admin"])

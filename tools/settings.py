@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     store_pii: Literal["redact", "raw"] = Field(
         "redact", description="redact: card numbers, IBANs and CVVs in tickets are masked before anything is stored (the packet "
                               "keeps the last four digits); raw: stored as received.")
+    retention_days: float = Field(0, ge=0, description="At API start, drop checkpoints of runs finished more than this many days "
+                                                       "ago (packets, decisions, audit and ledger are kept); 0 = never.")
     retrieval_k: int = Field(4, ge=1, le=20, description="Sources kept per ticket.")
     llm: Literal["off", "openai", "local"] = Field(
         "off", description="off: no model (offline engine) | openai: any OpenAI-compatible server | local: in-process llama.cpp on a GGUF.")

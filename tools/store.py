@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS ledger (thread_id TEXT NOT NULL, action_id TEXT NOT N
 CREATE TABLE IF NOT EXISTS action_outbox (thread_id TEXT NOT NULL, action_id TEXT NOT NULL, interrupt_id TEXT,
   action TEXT NOT NULL, args TEXT NOT NULL, tier TEXT, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
   last_error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (thread_id, action_id));
+CREATE TABLE IF NOT EXISTS run_archive (thread_id TEXT PRIMARY KEY, workspace TEXT NOT NULL, view TEXT NOT NULL,
+  archived_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS decisions (thread_id TEXT NOT NULL, interrupt_id TEXT NOT NULL, decision TEXT NOT NULL,
   reviewer TEXT, payload TEXT, decided_at TEXT NOT NULL, completed_at TEXT, PRIMARY KEY (thread_id, interrupt_id));
 CREATE TABLE IF NOT EXISTS runs (thread_id TEXT PRIMARY KEY, workspace TEXT NOT NULL DEFAULT 'default', ticket_id TEXT,

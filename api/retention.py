@@ -1,0 +1,65 @@
+"""Retention: drop the checkpoints of finished runs, keep what people read (packet, decisions, audit, ledger).
+
+A finished run (completed or rejected, nothing pending in its outbox, last updated before the
+cutoff) is archived: its final view — ticket, packet, decisions, status — goes to
+``run_archive`` as JSON, then the checkpointer deletes the thread. ``SupportDesk.view`` falls
+back to the archive, so the API, the CLI and the audit trail keep working; the ledger, outbox
+and audit rows are never touched. Run it with ``support-agent retention --older-than DAYS`` or
+at API start with ``SUPPORT_RETENTION_DAYS``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from tools.store import now
+
+if TYPE_CHECKING:
+    from api.service import SupportDesk
+
+KEPT = ("thread_id", "workspace", "ticket", "status", "packet", "decisions")
+
+
+def checkpoint_bytes(desk: SupportDesk, thread_id: str) -> int:
+    """Serialized size of every checkpoint and pending write of a thread (what retention frees)."""
+    serde, total = desk.checkpointer.serde, 0
+    for item in desk.checkpointer.list(desk.config(thread_id)):
+        total += len(serde.dumps_typed(item.checkpoint)[1]) + len(json.dumps(item.metadata, default=str))
+        total += sum(len(serde.dumps_typed(value)[1]) for _, _, value in item.pending_writes or [])
+    return total
+
+
+def archived(desk: SupportDesk, thread_id: str) -> dict[str, Any] | None:
+    """The archived view of a pruned run, or None."""
+    rows = desk.store.query("SELECT view FROM run_archive WHERE thread_id = ?", (thread_id,))
+    return json.loads(str(rows[0]["view"])) if rows else None
+
+
+def prune(desk: SupportDesk, older_than_days: float) -> dict[str, Any]:
+    """Archive and drop the checkpoints of finished runs last updated more than ``older_than_days`` ago."""
+    cutoff = (datetime.now(UTC) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
+    rows = desk.store.query(
+        "SELECT r.thread_id FROM runs r WHERE r.status IN ('completed', 'rejected') AND r.updated_at <= ? "
+        "AND NOT EXISTS (SELECT 1 FROM run_archive a WHERE a.thread_id = r.thread_id) "
+        "AND NOT EXISTS (SELECT 1 FROM action_outbox o WHERE o.thread_id = r.thread_id AND o.status = 'pending')",
+        (cutoff,))
+    before = after = 0
+    pruned = []
+    for row in rows:
+        thread_id = str(row["thread_id"])
+        view = desk.view(thread_id)
+        if view["interrupts"]:
+            continue
+        kept = json.dumps({k: view.get(k) for k in KEPT}, default=str)
+        size = checkpoint_bytes(desk, thread_id)
+        with desk.store.transaction(lock=f"retention:{thread_id}") as tx:
+            tx.execute("INSERT INTO run_archive (thread_id, workspace, view, archived_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT DO NOTHING", (thread_id, view["workspace"], kept, now()))
+        desk.checkpointer.delete_thread(thread_id)  # only after the archive row is committed
+        before, after = before + size, after + len(kept.encode())
+        pruned.append(thread_id)
+    count = max(len(pruned), 1)
+    return {"pruned": len(pruned), "threads": pruned, "bytes_before": before, "bytes_after": after,
+            "bytes_per_ticket_before": round(before / count), "bytes_per_ticket_after": round(after / count), "cutoff": cutoff}
