@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,26 @@ class Deployment:
         if self.server is not None:
             self.server.stop()
         self.store.close()
+
+
+@contextmanager
+def deployment_on(backend: str, tmp_path_factory: pytest.TempPathFactory, warm_index: Path, name: str,
+                  start: bool = True) -> Iterator[Deployment]:
+    """A deployment on ``backend`` (sqlite | postgres: a fresh schema, dropped afterwards), started unless told not to."""
+    url = postgres_url() if backend == "postgres" else ""
+    deployment = Deployment(backend, make_state_dir(tmp_path_factory, warm_index, f"{name}-{backend}"), url)
+    try:
+        if start:
+            deployment.start()
+        yield deployment
+    finally:
+        deployment.close()
+        if url:
+            drop_schema(url)
+
+
+#: Parametrize a module's deployment fixture over both databases (CI must run the PostgreSQL side).
+BOTH_DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="module")

@@ -18,24 +18,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import REFUND, Deployment, drop_schema, make_state_dir, postgres_url
+from tests.integration.conftest import BOTH_DATABASES, REFUND, Deployment, deployment_on
 from tools.store import now
 
 pytestmark = pytest.mark.integration
 RACES = 50
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BOTH_DATABASES)
 def dep(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, warm_index: Path) -> Iterator[Deployment]:
-    url = postgres_url() if request.param == "postgres" else ""
-    deployment = Deployment(request.param, make_state_dir(tmp_path_factory, warm_index, request.param), url)
-    try:
-        deployment.start()
+    with deployment_on(request.param, tmp_path_factory, warm_index, "race") as deployment:
         yield deployment
-    finally:
-        deployment.close()
-        if url:
-            drop_schema(url)
 
 
 async def _submit_all(dep: Deployment, ids: list[str]) -> list[dict]:

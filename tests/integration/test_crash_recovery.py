@@ -15,22 +15,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import REFUND, Deployment, Server, drop_schema, make_state_dir, postgres_url
+from tests.integration.conftest import BOTH_DATABASES, REFUND, Deployment, Server, deployment_on
 
 pytestmark = pytest.mark.integration
 POINTS = ["after_claim", "before_apply", "mid_apply"]
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BOTH_DATABASES)
 def crashing(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, warm_index: Path) -> Iterator[Deployment]:
-    url = postgres_url() if request.param == "postgres" else ""
-    deployment = Deployment(request.param, make_state_dir(tmp_path_factory, warm_index, f"crash-{request.param}"), url)
-    try:
+    with deployment_on(request.param, tmp_path_factory, warm_index, "crash", start=False) as deployment:
         yield deployment
-    finally:
-        deployment.close()
-        if url:
-            drop_schema(url)
 
 
 def _serve(dep: Deployment, crash_at: str | None = None) -> Server:

@@ -18,7 +18,7 @@ import pytest
 
 from api.auth import insert_key
 from tests.conftest import REPO
-from tests.integration.conftest import Deployment, drop_schema, make_state_dir, postgres_url, submit
+from tests.integration.conftest import BOTH_DATABASES, Deployment, deployment_on, submit
 from tools.data import load_company
 from tools.workspaces import Workspaces
 
@@ -67,18 +67,11 @@ WARRANTY_TICKET = ("Battery stopped holding charge",
                    "do we get it repaired or replaced? Serial BX-2231.")
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BOTH_DATABASES)
 def dep(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, warm_index: Path) -> Iterator[Deployment]:
     """This module's deployment on each database: 2 uvicorn workers."""
-    url = postgres_url() if request.param == "postgres" else ""
-    deployment = Deployment(request.param, make_state_dir(tmp_path_factory, warm_index, f"ws-{request.param}"), url)
-    try:
-        deployment.start()
+    with deployment_on(request.param, tmp_path_factory, warm_index, "ws") as deployment:
         yield deployment
-    finally:
-        deployment.close()
-        if url:
-            drop_schema(url)
 
 
 @pytest.fixture(scope="module")
