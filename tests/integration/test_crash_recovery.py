@@ -65,3 +65,32 @@ def test_a_crash_while_applying_loses_and_duplicates_nothing(crashing: Deploymen
     assert int(str(refunds[0]["n"])) == 1
     replies = dep.store.query("SELECT COUNT(*) AS n FROM outbox WHERE ticket_id = ?", (ticket_id,))
     assert int(str(replies[0]["n"])) == 1
+
+
+def test_a_poisoned_claim_left_by_an_old_release_does_not_block_start_up(crashing: Deployment) -> None:
+    import json
+
+    from tools.store import now
+
+    dep = crashing
+    _serve(dep)
+    ticket_id = f"poisoned-{uuid.uuid4().hex[:6]}"
+    with httpx.Client(timeout=120) as client:
+        view = client.post(f"{dep.url}/v1/tickets", json={**REFUND, "id": ticket_id}, headers=dep.headers("submitter@acme")).json()
+        dep.server.stop()
+        nested: object = "x"
+        for _ in range(300):
+            nested = {"a": nested}
+        payload = {"type": "edit", "reviewer": "old-release", "args": {"actions": [{"id": "a4-send_reply", "args": nested}]}}
+        with dep.store.transaction() as tx:  # what an older release could claim before decisions were validated
+            tx.execute("INSERT INTO decisions (thread_id, interrupt_id, decision, reviewer, payload, decided_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (ticket_id, view["interrupts"][0]["id"], "edit", "old-release",
+                                                     json.dumps(payload), now()))
+        _serve(dep)  # starts (readiness answered) despite the poisoned claim
+        other = client.post(f"{dep.url}/v1/tickets", json={**REFUND, "id": f"{ticket_id}-next"},
+                            headers=dep.headers("submitter@acme"))
+        after = client.get(f"{dep.url}/v1/tickets/{ticket_id}", headers=dep.headers("reviewer@acme")).json()
+        dep.server.stop()
+    assert other.status_code == 201
+    assert not any(row["action"] == "issue_refund" for row in after["ledger"])  # nothing applied from the poison
+    assert after["status"] == "awaiting_review" and after["interrupts"]  # the review is asked again, still decidable
