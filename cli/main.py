@@ -190,8 +190,8 @@ def cmd_kb_search(args: argparse.Namespace) -> None:
         print(json.dumps({"hits": [h.as_source() for h in hits], "conflicts": conflicts}, indent=2))
         return
     for rank, h in enumerate(hits, 1):
-        updated = h.doc.updated_at if getattr(h.doc, "date_source", "document") == "document" else "unknown"
-        section = f" › {h.section}" if getattr(h, "section", "") else ""
+        updated = h.doc.updated_at if h.doc.date_source == "document" else "unknown"
+        section = f" › {h.section}" if h.section else ""
         print(f"{rank}. {h.doc.id:<42} score {h.score:.3f} (relevance {h.relevance:.3f}, {h.doc.authority}) "
               f"{h.doc.audience}, updated {updated}")
         print(f"   {h.doc.title}{section}")

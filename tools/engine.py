@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from tools.actions import ActionRunner
 from tools.classifier import TextClassifier
 from tools.crm import FileCRM
 from tools.data import CompanyData, load_company
-from tools.embeddings import MODEL_ID, MiniLMEmbeddings, default_embeddings
+from tools.embeddings import DIM, MODEL_ID, MiniLMEmbeddings, default_embeddings
 from tools.helpdesk import EmbeddedHelpdesk
 from tools.knowledge import KnowledgeBase
 from tools.playbook import Playbook
@@ -51,9 +52,8 @@ def ticket_text(ticket: dict[str, Any]) -> str:
 
 
 def embed_texts(embedder: MiniLMEmbeddings, texts: list[str]) -> np.ndarray:
-    """Unit vectors of whole texts (long ones in windows, pooled) when the embedder can, else truncated."""
-    embed_long = getattr(embedder, "embed_long", None)
-    return np.asarray(embed_long(texts) if embed_long else embedder.embed_array(texts), dtype=np.float32)
+    """Unit vectors of whole texts (long ones in windows, pooled)."""
+    return np.asarray(embedder.embed_long(texts), dtype=np.float32)
 
 
 @dataclass
@@ -147,9 +147,7 @@ class Engine:
 
 
 def _trainable(labels: list[str]) -> bool:
-    counts: dict[str, int] = {}
-    for label in labels:
-        counts[label] = counts.get(label, 0) + 1
+    counts = Counter(labels)
     return len(counts) >= 2 and min(counts.values()) >= 2
 
 
@@ -161,13 +159,13 @@ def _train_classifier(data: CompanyData, embedder: MiniLMEmbeddings, index_dir: 
         from tools.zeroshot import ZeroShotClassifier
 
         zero_shot = ZeroShotClassifier.from_playbook(data.playbook["categories"], lambda xs: embed_texts(embedder, xs))
-        vectors = embed_texts(embedder, texts) if texts else np.zeros((0, embedder_dim(embedder)), dtype=np.float32)
+        vectors = embed_texts(embedder, texts) if texts else np.zeros((0, DIM), dtype=np.float32)
         return zero_shot, vectors, False
     model_file, vec_file, meta_file = index_dir / "classifier.pkl", index_dir / "history.npy", index_dir / "classifier.json"
     # The classifier's own code is part of the key: a changed model class retrains.
     code = hashlib.sha256(Path(classifier_module.__file__ or "").read_bytes()).hexdigest()
     expected = {"training_hash": data.training_hash(), "model": MODEL_ID, "classifier_code": code,
-                "pooling": "long" if hasattr(embedder, "embed_long") else "truncate"}
+                "pooling": "long"}
     if meta_file.exists() and json.loads(meta_file.read_text()) == expected and model_file.exists():
         return TextClassifier.load(model_file), np.load(vec_file), False
     if progress:
@@ -186,15 +184,10 @@ def _train_classifier(data: CompanyData, embedder: MiniLMEmbeddings, index_dir: 
     return classifier, vectors, True
 
 
-def embedder_dim(embedder: MiniLMEmbeddings) -> int:
-    """The embedding width."""
-    return int(embedder.embed_array(["x"]).shape[1])
-
-
 def setup_notes(data: CompanyData, triage_mode: str) -> list[str]:
     """What a reviewer should know about how this workspace is set up."""
     notes = []
-    if getattr(data, "playbook_source", "workspace") == "generic":
+    if data.playbook_source == "generic":
         notes.append("No playbook.yaml in this workspace: the built-in generic support playbook is used.")
     if triage_mode == "zero-shot":
         notes.append("No labelled tickets: the category is a zero-shot guess from the category descriptions.")

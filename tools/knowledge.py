@@ -93,9 +93,9 @@ class Hit:
         return {
             "id": self.doc.id, "title": self.doc.title, "section": self.section, "kind": self.doc.kind,
             "authority": self.doc.authority, "audience": self.doc.audience, "updated_at": self.doc.updated_at,
-            "updated_at_known": getattr(self.doc, "date_source", "document") == "document",
+            "updated_at_known": self.doc.date_source == "document",
             "relevance": round(self.relevance, 4), "score": round(self.score, 4), "passage": self.passage,
-            "replaces": self.replaced, "url": getattr(self.doc, "url", ""),
+            "replaces": self.replaced, "url": self.doc.url,
         }
 
 

@@ -114,8 +114,6 @@ class Workspaces:
                 del self._corpora[path]
         return engine
 
-    __call__ = get
-
     def forget(self, workspace: str) -> None:
         """Drop a cached engine (after its data changed); the next :meth:`get` reloads it."""
         with self._lock:
