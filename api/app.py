@@ -21,7 +21,6 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import registry
-from api.db import API_SCHEMA
 from api.logging import install as install_log_redaction
 from api.logging import safe_errors, summary
 from api.retention import prune
@@ -90,10 +89,13 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
 def _database_errors() -> tuple[type[Exception], ...]:
     import sqlite3
 
+    import sqlalchemy.exc
     from psycopg import OperationalError
     from psycopg_pool import PoolTimeout
 
-    return OperationalError, PoolTimeout, sqlite3.OperationalError
+    # The store's errors come wrapped by SQLAlchemy; the checkpointer's come from psycopg / sqlite3 directly.
+    return (sqlalchemy.exc.OperationalError, sqlalchemy.exc.TimeoutError, OperationalError, PoolTimeout,
+            sqlite3.OperationalError)
 
 
 async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -115,7 +117,6 @@ def startup(settings: Settings) -> SupportDesk:
     # started earlier may be running its own fresh submits and decisions right now.
     started = now()
     desk = SupportDesk(settings)
-    desk.store.ensure(API_SCHEMA)
     if settings.recover_on_start:
         with desk.store.leader("recover") as leader:
             if leader:

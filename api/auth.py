@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, HTTPException, Request
+from sqlalchemy import select, update
 
 from api.db import open_store
+from tools import schema as t
 from tools.settings import Settings, get_settings
-from tools.store import AnyStore, now
+from tools.store import Store, now
 from tools.workspaces import Workspaces, check_id
 
 Role = Literal["submitter", "reviewer", "admin"]
@@ -55,7 +57,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def insert_key(store: AnyStore, role: str, tenant: str, name: str = "") -> str:
+def insert_key(store: Store, role: str, tenant: str, name: str = "") -> str:
     """Create a key in ``store`` and return it (the only time the plain key is visible)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}; got '{role}'")
@@ -63,10 +65,8 @@ def insert_key(store: AnyStore, role: str, tenant: str, name: str = "") -> str:
     key_id = secrets.token_hex(6)
     key = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
     with store.transaction() as tx:
-        tx.execute(
-            "INSERT INTO api_keys (key_id, key_hash, role, tenant, name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (key_id, hash_key(key), role, tenant.strip(), name, now()),
-        )
+        tx.execute(t.api_keys.insert().values(key_id=key_id, key_hash=hash_key(key), role=role, tenant=tenant.strip(),
+                                              name=name, created_at=now()))
     return key
 
 
@@ -83,35 +83,35 @@ def create_key(role: str, tenant: str, name: str = "", settings: Settings | None
         store.close()
 
 
-def lookup(store: AnyStore, key: str) -> Principal | None:
+def lookup(store: Store, key: str) -> Principal | None:
     """The principal of a valid, unrevoked key."""
     parts = key.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != PREFIX:
         return None
-    rows = store.query("SELECT key_hash, role, tenant, name FROM api_keys WHERE key_id = ? AND revoked_at IS NULL",
-                       (parts[1],))
+    k = t.api_keys.c
+    rows = store.query(select(k.key_hash, k.role, k.tenant, k.name).where(k.key_id == parts[1], k.revoked_at.is_(None)))
     if not rows or not hmac.compare_digest(str(rows[0]["key_hash"]), hash_key(key.strip())):
         return None
     row = rows[0]
     return Principal(key_id=parts[1], role=str(row["role"]), tenant=str(row["tenant"]), name=str(row["name"] or ""))
 
 
-def list_keys(store: AnyStore, workspace: str | None = None) -> list[dict[str, object]]:
+def list_keys(store: Store, workspace: str | None = None) -> list[dict[str, object]]:
     """The keys (of ``workspace``, or all), newest first: id, role, workspace, name, created and revoked at; never a hash."""
-    where, params = ("WHERE tenant = ?", (workspace,)) if workspace is not None else ("", ())
-    rows = store.query(f"SELECT key_id, role, tenant, name, created_at, revoked_at FROM api_keys {where} "
-                       "ORDER BY created_at DESC, key_id", params)
+    k = t.api_keys.c
+    query = select(k.key_id, k.role, k.tenant, k.name, k.created_at, k.revoked_at).order_by(k.created_at.desc(), k.key_id)
+    rows = store.query(query if workspace is None else query.where(k.tenant == workspace))
     return [{"key_id": r["key_id"], "role": r["role"], "workspace": r["tenant"], "name": r["name"] or "",
              "created_at": r["created_at"], "revoked_at": r["revoked_at"]} for r in rows]
 
 
-def revoke_key(store: AnyStore, key_id: str, workspace: str | None = None) -> bool:
+def revoke_key(store: Store, key_id: str, workspace: str | None = None) -> bool:
     """Revoke a key (of ``workspace`` when given); False when there is no such key. Revoking twice keeps the first time."""
-    scope, params = ("AND tenant = ?", (workspace,)) if workspace is not None else ("", ())
+    k = t.api_keys.c
+    scope = (k.key_id == key_id) if workspace is None else (k.key_id == key_id) & (k.tenant == workspace)
     with store.transaction() as tx:
-        tx.execute(f"UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL {scope}",
-                   (now(), key_id, *params))
-    return bool(store.query(f"SELECT 1 AS found FROM api_keys WHERE key_id = ? {scope}", (key_id, *params)))
+        tx.execute(update(t.api_keys).where(scope, k.revoked_at.is_(None)).values(revoked_at=now()))
+    return bool(store.query(select(k.key_id).where(scope)))
 
 
 def _unauthorized(detail: str) -> HTTPException:

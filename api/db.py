@@ -1,9 +1,9 @@
 """Database plumbing: the checkpointer and the store for the configured database.
 
-SQLite (default): ``state_dir/checkpoints.db`` and ``state_dir/support.db``. PostgreSQL
-(``SUPPORT_DATABASE_URL=postgresql://…``): one connection pool per process shared by the
-``PostgresSaver`` and the ``PostgresStore`` — checkpoints, ledger, decisions, runs, audit and
-API keys all live in that one database.
+SQLite (default): ``state_dir/checkpoints.db`` (LangGraph's saver) and ``state_dir/support.db``
+(the store). PostgreSQL (``SUPPORT_DATABASE_URL=postgresql://…``): one database for both — the
+``PostgresSaver`` on a psycopg pool (the saver needs psycopg connections) and the store on its
+SQLAlchemy pool; checkpoints, ledger, decisions, runs, audit and API keys all live there.
 """
 
 from __future__ import annotations
@@ -16,22 +16,10 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from tools.settings import Settings
-from tools.store import AnyStore, PostgresStore, Store
+from tools.store import Store
 
 #: Arbitrary constant: serialises ``PostgresSaver.setup()`` when several workers start together.
 _SETUP_LOCK = 4_242_002
-
-API_SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT PRIMARY KEY, key_hash TEXT NOT NULL, role TEXT NOT NULL,
-  tenant TEXT NOT NULL, name TEXT, created_at TEXT NOT NULL, revoked_at TEXT);
-CREATE TABLE IF NOT EXISTS api_tickets (thread_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, idempotency_key TEXT,
-  submitted_by TEXT, ticket TEXT NOT NULL, status TEXT NOT NULL, tiers TEXT, error TEXT,
-  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (tenant, idempotency_key));
-CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, thread_id TEXT NOT NULL, event TEXT NOT NULL,
-  actor TEXT, detail TEXT, at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS audit_by_thread ON audit (thread_id);
-CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status)
-"""
 
 
 def pool_for(url: str, size: int, timeout: float = 5.0) -> Any:
@@ -51,20 +39,17 @@ def pool_for(url: str, size: int, timeout: float = 5.0) -> Any:
     return pool
 
 
-def open_store(settings: Settings, pool_size: int = 2) -> AnyStore:
-    """The app's tables (without the engine): for the CLI's ``keys create`` and for tests."""
-    store: AnyStore = PostgresStore(pool_for(settings.database_url, pool_size, settings.db_timeout_s)) if settings.uses_postgres \
-        else Store(settings.sqlite_path)
-    store.ensure(API_SCHEMA)
-    return store
+def open_store(settings: Settings, pool_size: int | None = None) -> Store:
+    """The store of the configured database, migrated to the current schema."""
+    return Store.from_settings(settings, pool_size)
 
 
-def open_database(settings: Settings) -> tuple[BaseCheckpointSaver[Any], AnyStore | None]:
-    """The checkpointer and, on PostgreSQL, the store to use instead of the engine's SQLite file."""
+def open_checkpointer(settings: Settings) -> BaseCheckpointSaver[Any]:
+    """LangGraph's checkpointer for the configured database (set up once across workers)."""
     if not settings.uses_postgres:
         conn = sqlite3.connect(settings.state_dir / "checkpoints.db", check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
-        return SqliteSaver(conn), None
+        return SqliteSaver(conn)
     from langgraph.checkpoint.postgres import PostgresSaver
 
     pool = pool_for(settings.database_url, settings.db_pool_size, settings.db_timeout_s)
@@ -78,4 +63,4 @@ def open_database(settings: Settings) -> tuple[BaseCheckpointSaver[Any], AnyStor
             saver.setup()
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK,))
-    return saver, PostgresStore(pool)
+    return saver

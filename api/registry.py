@@ -14,15 +14,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import or_, select, update
+
 from api.auth import Principal
 from api.service import SupportDesk
-from tools.store import AnyStore, now
+from tools import schema as t
+from tools.schema import thread_id_for
+from tools.store import Store, insert_for, now
 
 log = logging.getLogger("support_desk.api")
+a = t.api_tickets.c
 
 
 class TicketConflict(Exception):
-    """The ticket id is already used by another tenant."""
+    """The ticket's thread id is taken by a run registered before ticket ids were per workspace."""
 
 
 class KeyReused(Exception):
@@ -46,59 +51,61 @@ class Registration:
     created: bool
 
 
-def register(store: AnyStore, who: Principal, ticket: dict[str, Any], idempotency_key: str | None,
+def register(store: Store, who: Principal, ticket: dict[str, Any], idempotency_key: str | None,
              id_given: bool = True) -> Registration:
     """Claim the ticket id (and idempotency key) for the caller's tenant, once.
 
     A retry with the same ``Idempotency-Key`` must carry the same ticket: the key is bound to what
     it first submitted, and another body under it raises :class:`KeyReused` (nothing is lost silently).
     """
-    with store.transaction(lock=f"submit:{ticket['id']}") as tx:
+    thread_id = thread_id_for(who.tenant, ticket["id"])
+    with store.transaction(lock=f"submit:{thread_id}") as tx:
         if idempotency_key:
-            row = tx.execute("SELECT thread_id, ticket FROM api_tickets WHERE tenant = ? AND idempotency_key = ?",
-                             (who.tenant, idempotency_key)).fetchone()
+            row = tx.execute(select(a.thread_id, a.ticket).where(a.tenant == who.tenant, a.idempotency_key == idempotency_key)
+                             ).mappings().first()
             if row is not None:
                 if not _same_ticket(str(row["ticket"]), ticket, id_given):
                     raise KeyReused("this Idempotency-Key was used for a different ticket; send a new key for a new ticket")
                 return Registration(str(row["thread_id"]), created=False)
-        row = tx.execute("SELECT tenant FROM api_tickets WHERE thread_id = ?", (ticket["id"],)).fetchone()
-        if row is not None:
-            if row["tenant"] != who.tenant:
-                raise TicketConflict(f"ticket id '{ticket['id']}' is already in use; choose another id")
-            return Registration(ticket["id"], created=False)
-        inserted = tx.execute(
-            "INSERT INTO api_tickets (thread_id, tenant, idempotency_key, submitted_by, ticket, status, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?) ON CONFLICT DO NOTHING",
-            (ticket["id"], who.tenant, idempotency_key, who.label, json.dumps(ticket), now(), now()),
-        ).rowcount
-    if not inserted:  # PostgreSQL: a concurrent submit with the same idempotency key won the unique key
-        rows = store.query("SELECT thread_id FROM api_tickets WHERE tenant = ? AND idempotency_key = ?",
-                           (who.tenant, idempotency_key))
+        known = tx.execute(select(a.thread_id).where(a.tenant == who.tenant, a.ticket_id == ticket["id"])).scalar()
+        if known is not None:
+            return Registration(str(known), created=False)
+        inserted = tx.execute(insert_for(tx, t.api_tickets).values(
+            thread_id=thread_id, tenant=who.tenant, ticket_id=ticket["id"], idempotency_key=idempotency_key,
+            submitted_by=who.label, ticket=json.dumps(ticket), status="queued", created_at=now(), updated_at=now(),
+        ).on_conflict_do_nothing()).rowcount
+    if not inserted:  # PostgreSQL: a concurrent submit with the same idempotency key or id won the unique key
+        rows = store.query(select(a.thread_id).where(a.tenant == who.tenant, or_(
+            a.idempotency_key == idempotency_key, a.ticket_id == ticket["id"])))
         if not rows:
             raise TicketConflict(f"ticket id '{ticket['id']}' is already in use; choose another id")
         return Registration(str(rows[0]["thread_id"]), created=False)
-    audit(store, ticket["id"], "ticket.submitted", who.label, {"idempotency_key": idempotency_key})
-    return Registration(ticket["id"], created=True)
+    audit(store, thread_id, "ticket.submitted", who.label, {"idempotency_key": idempotency_key})
+    return Registration(thread_id, created=True)
 
 
-def owned(store: AnyStore, thread_id: str, tenant: str) -> dict[str, Any] | None:
-    """The registry row of a ticket of ``tenant`` (None for unknown ids and other tenants' tickets)."""
-    rows = store.query("SELECT thread_id, status, error, ticket, created_at FROM api_tickets "
-                       "WHERE thread_id = ? AND tenant = ?", (thread_id, tenant))
+def owned(store: Store, ticket_id: str, tenant: str) -> dict[str, Any] | None:
+    """The registry row of ``tenant``'s ticket ``ticket_id`` (its id or its thread id); None for unknown ids.
+
+    Another tenant's ticket with the same id is simply not there: ids are per workspace.
+    """
+    rows = store.query(select(a.thread_id, a.ticket_id, a.status, a.error, a.ticket, a.created_at)
+                       .where(a.tenant == tenant, or_(a.ticket_id == ticket_id, a.thread_id == ticket_id))
+                       .order_by((a.ticket_id == ticket_id).desc()))
     return rows[0] if rows else None
 
 
 def run_submission(desk: SupportDesk, thread_id: str) -> dict[str, Any] | None:
     """Run a queued ticket to its packet or review; None if another request or worker runs it."""
     with desk.store.transaction() as tx:
-        claimed = tx.execute("UPDATE api_tickets SET status = 'running', updated_at = ? WHERE thread_id = ? "
-                             "AND status = 'queued'", (now(), thread_id)).rowcount
+        claimed = tx.execute(update(t.api_tickets).where(a.thread_id == thread_id, a.status == "queued")
+                             .values(status="running", updated_at=now())).rowcount
     if not claimed:
         return None
-    row = desk.store.query("SELECT ticket, tenant FROM api_tickets WHERE thread_id = ?", (thread_id,))[0]
+    row = desk.store.query(select(a.ticket, a.tenant).where(a.thread_id == thread_id))[0]
     ticket = json.loads(str(row["ticket"]))
     try:
-        view = desk.submit(ticket, workspace=str(row["tenant"]))
+        view = desk.submit(ticket, workspace=str(row["tenant"]), thread_id=thread_id)
     except Exception as exc:
         log.exception("run of ticket %s failed", thread_id)
         _set(desk.store, thread_id, status="failed", error=f"{type(exc).__name__}: {exc}")
@@ -120,28 +127,25 @@ def tiers_of(view: dict[str, Any]) -> list[str]:
     return sorted({a["tier"] for i in view["interrupts"] for a in i["action_request"]["args"]["actions"]})
 
 
-def _set(store: AnyStore, thread_id: str, **fields: str) -> None:
-    assignments = ", ".join(f"{key} = ?" for key in fields)
+def _set(store: Store, thread_id: str, **fields: str) -> None:
     with store.transaction() as tx:
-        tx.execute(f"UPDATE api_tickets SET {assignments}, updated_at = ? WHERE thread_id = ?",  # noqa: S608 - keys are ours
-                   (*fields.values(), now(), thread_id))
+        tx.execute(update(t.api_tickets).where(a.thread_id == thread_id).values(**fields, updated_at=now()))
 
 
-def audit(store: AnyStore, thread_id: str, event: str, actor: str, detail: dict[str, Any]) -> None:
+def audit(store: Store, thread_id: str, event: str, actor: str, detail: dict[str, Any]) -> None:
     """Append an event to a ticket's audit trail."""
     with store.transaction() as tx:
-        tx.execute("INSERT INTO audit (thread_id, event, actor, detail, at) VALUES (?, ?, ?, ?, ?)",
-                   (thread_id, event, actor, json.dumps(detail, default=str), now()))
+        tx.execute(t.audit.insert().values(thread_id=thread_id, event=event, actor=actor,
+                                           detail=json.dumps(detail, default=str), at=now()))
 
 
 def trail(desk: SupportDesk, thread_id: str) -> list[dict[str, Any]]:
     """Audit events, decision claims and applied actions of a ticket, oldest first."""
     events = [{"at": r["at"], "event": r["event"], "actor": r["actor"], "detail": json.loads(str(r["detail"]))}
-              for r in desk.store.query("SELECT event, actor, detail, at FROM audit WHERE thread_id = ? ORDER BY id",
-                                        (thread_id,))]
+              for r in desk.store.query(select(t.audit).where(t.audit.c.thread_id == thread_id).order_by(t.audit.c.id))]
     events += [{"at": r["decided_at"], "event": "review.claimed", "actor": r["reviewer"],
                 "detail": {"interrupt_id": r["interrupt_id"], "decision": r["decision"], "completed_at": r["completed_at"]}}
-               for r in desk.store.query("SELECT * FROM decisions WHERE thread_id = ?", (thread_id,))]
+               for r in desk.store.query(select(t.decisions).where(t.decisions.c.thread_id == thread_id))]
     events += [{"at": r["applied_at"], "event": "action.applied", "actor": "agent",
                 "detail": {"action_id": r["action_id"], "action": r["action"], "tier": r["tier"],
                            "args": json.loads(str(r["args"])), "result": json.loads(str(r["result"]))}}
@@ -153,22 +157,22 @@ def trail(desk: SupportDesk, thread_id: str) -> list[dict[str, Any]]:
 def review_queue(desk: SupportDesk, tenant: str, tier: list[str] | None, category: str | None,
                  min_age_minutes: float | None, max_age_minutes: float | None, limit: int) -> list[dict[str, Any]]:
     """The tenant's pending reviews, most at risk of breaching their SLA first."""
-    sql = ("SELECT r.thread_id, r.ticket_id, r.category, r.priority, r.sla_hours, r.risk_flags, r.summary, "
-           "r.interrupt_id, r.created_at, a.tiers FROM runs r JOIN api_tickets a ON a.thread_id = r.thread_id "
-           "WHERE r.status = 'awaiting_review' AND a.tenant = ? AND r.workspace = ?")
-    params: tuple[object, ...] = (tenant, tenant)
+    r = t.runs.c
+    query = (select(r.thread_id, r.ticket_id, r.category, r.priority, r.sla_hours, r.risk_flags, r.summary, r.interrupt_id,
+                    r.created_at, a.tiers).select_from(t.runs.join(t.api_tickets, a.thread_id == r.thread_id))
+             .where(r.status == "awaiting_review", a.tenant == tenant, r.workspace == tenant))
     if category:
-        sql, params = sql + " AND r.category = ?", (*params, category)
+        query = query.where(r.category == category)
     current = datetime.now(UTC)
     out = []
-    for row in desk.store.query(sql, params):
+    for row in desk.store.query(query):
         created = datetime.fromisoformat(str(row["created_at"]))
         age = (current - created).total_seconds() / 60
         tiers = json.loads(str(row.pop("tiers") or "[]"))
         if (tier and not set(tier) & set(tiers)) or (min_age_minutes is not None and age < min_age_minutes) \
                 or (max_age_minutes is not None and age > max_age_minutes):
             continue
-        sla_hours = float(row["sla_hours"]) if row["sla_hours"] is not None else 72.0  # type: ignore[arg-type]
+        sla_hours = float(row["sla_hours"]) if row["sla_hours"] is not None else 72.0
         remaining = sla_hours * 60 - age
         out.append({**row, "risk_flags": json.loads(str(row["risk_flags"] or "[]")), "tiers": tiers,
                     "age_minutes": round(age, 1), "sla_remaining_minutes": round(remaining, 1),
@@ -177,7 +181,7 @@ def review_queue(desk: SupportDesk, tenant: str, tier: list[str] | None, categor
     return out[:limit]
 
 
-def queued(store: AnyStore, before: str) -> list[str]:
+def queued(store: Store, before: str) -> list[str]:
     """Submits accepted with ``wait=false`` before ``before`` whose run never started (the process stopped first)."""
-    rows = store.query("SELECT thread_id FROM api_tickets WHERE status = 'queued' AND updated_at < ?", (before,))
+    rows = store.query(select(a.thread_id).where(a.status == "queued", a.updated_at < before))
     return [str(r["thread_id"]) for r in rows]

@@ -14,7 +14,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tools.store import now
+from sqlalchemy import exists, select
+
+from tools import schema as t
+from tools.store import insert_for, now
 
 if TYPE_CHECKING:
     from api.service import SupportDesk
@@ -33,18 +36,19 @@ def checkpoint_bytes(desk: SupportDesk, thread_id: str) -> int:
 
 def archived(desk: SupportDesk, thread_id: str) -> dict[str, Any] | None:
     """The archived view of a pruned run, or None."""
-    rows = desk.store.query("SELECT view FROM run_archive WHERE thread_id = ?", (thread_id,))
+    rows = desk.store.query(select(t.run_archive.c.view).where(t.run_archive.c.thread_id == thread_id))
     return json.loads(str(rows[0]["view"])) if rows else None
 
 
 def prune(desk: SupportDesk, older_than_days: float) -> dict[str, Any]:
     """Archive and drop the checkpoints of finished runs last updated more than ``older_than_days`` ago."""
     cutoff = (datetime.now(UTC) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
+    r, a, o = t.runs.c, t.run_archive.c, t.action_outbox.c
     rows = desk.store.query(
-        "SELECT r.thread_id FROM runs r WHERE r.status IN ('completed', 'rejected') AND r.updated_at <= ? "
-        "AND NOT EXISTS (SELECT 1 FROM run_archive a WHERE a.thread_id = r.thread_id) "
-        "AND NOT EXISTS (SELECT 1 FROM action_outbox o WHERE o.thread_id = r.thread_id AND o.status = 'pending')",
-        (cutoff,))
+        select(r.thread_id).where(
+            r.status.in_(("completed", "rejected")), r.updated_at <= cutoff,
+            ~exists().where(a.thread_id == r.thread_id),
+            ~exists().where(o.thread_id == r.thread_id, o.status == "pending")))
     before = after = 0
     pruned = []
     for row in rows:
@@ -55,8 +59,8 @@ def prune(desk: SupportDesk, older_than_days: float) -> dict[str, Any]:
         kept = json.dumps({k: view.get(k) for k in KEPT}, default=str)
         size = checkpoint_bytes(desk, thread_id)
         with desk.store.transaction(lock=f"retention:{thread_id}") as tx:
-            tx.execute("INSERT INTO run_archive (thread_id, workspace, view, archived_at) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT DO NOTHING", (thread_id, view["workspace"], kept, now()))
+            tx.execute(insert_for(tx, t.run_archive).values(thread_id=thread_id, workspace=view["workspace"], view=kept,
+                                                            archived_at=now()).on_conflict_do_nothing())
         desk.checkpointer.delete_thread(thread_id)  # only after the archive row is committed
         before, after = before + size, after + len(kept.encode())
         pruned.append(thread_id)

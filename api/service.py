@@ -18,8 +18,9 @@ from typing import Any, cast
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
+from sqlalchemy import and_, select, update
 
-from api.db import open_database
+from api.db import open_checkpointer, open_store
 from api.intake import DeskError, InvalidDecision, NotFound, NotPending, TicketIn, WorkspaceError
 from api.reports import learning_report
 from api.retention import archived
@@ -30,11 +31,13 @@ from graph.nodes.review import approved_actions
 from graph.nodes.triage import customer_facts
 from graph.state import InputState, State, Ticket
 from tools import outbox
+from tools import schema as t
 from tools.actions import ActionRunner
 from tools.engine import Engine
 from tools.faults import crash_point
+from tools.schema import thread_id_for
 from tools.settings import Settings, get_settings
-from tools.store import AnyStore, Store, now
+from tools.store import Store, insert_for, now
 from tools.workspaces import DEFAULT, UnknownWorkspace, Workspaces
 
 __all__ = ["DeskError", "InvalidDecision", "NotFound", "NotPending", "SupportDesk", "TicketIn", "WorkspaceError"]
@@ -48,10 +51,9 @@ class SupportDesk:
                  preload: tuple[str, ...] = (DEFAULT,)) -> None:
         """Open the database, compile the graph with ``checkpointer`` (SQLite file by default), load ``preload``."""
         self.settings = settings or get_settings()
-        pg_store = None
-        if checkpointer is None:
-            checkpointer, pg_store = open_database(self.settings)
-        self.store: AnyStore = pg_store if pg_store is not None else Store(self.settings.sqlite_path)
+        self.store: Store = open_store(self.settings)
+        self._own_checkpointer = checkpointer is None
+        checkpointer = checkpointer or open_checkpointer(self.settings)
         self.workspaces = Workspaces(self.settings, self.store)
         self.ledger = ActionRunner(self.store)  # the ledger is keyed by thread: any workspace's runner reads it
         self.checkpointer = checkpointer
@@ -72,8 +74,10 @@ class SupportDesk:
             raise WorkspaceError(str(exc)) from exc
 
     def close(self) -> None:
-        """Release database connections (the PostgreSQL pool)."""
+        """Release database connections (the store's pool and, on PostgreSQL, the checkpointer's)."""
         self.store.close()
+        if self._own_checkpointer and self.settings.uses_postgres:
+            self.checkpointer.conn.close()  # type: ignore[attr-defined]  # PostgresSaver's pool
 
     @staticmethod
     def config(thread_id: str) -> RunnableConfig:
@@ -88,17 +92,20 @@ class SupportDesk:
 
         return {k: redact(v).text if k in ("subject", "body") and isinstance(v, str) else v for k, v in ticket.items()}
 
-    def submit(self, ticket: dict[str, Any], context: Context | None = None, workspace: str | None = None) -> dict[str, Any]:
+    def submit(self, ticket: dict[str, Any], context: Context | None = None, workspace: str | None = None,
+               thread_id: str | None = None) -> dict[str, Any]:
         """Run a ticket to its packet (and approval checkpoint); an already-known ticket id returns its run.
 
         The run belongs to ``workspace`` (else the context's, else ``default``) and keeps it on every resume.
+        Its thread is :func:`tools.schema.thread_id_for` of the workspace and ticket id unless the API
+        registered another one (``thread_id``): ticket ids are unique per workspace.
         """
         parsed = TicketIn.model_validate(ticket)
         data = self.scrub(parsed.model_dump(exclude_none=True))
         data["id"] = parsed.id or f"T-{uuid.uuid4().hex[:12]}"
-        thread_id = data["id"]
         context = context or Context()
         workspace = workspace or context.workspace or DEFAULT
+        thread_id = thread_id or thread_id_for(workspace, data["id"])
         engine = self.engine_of(workspace)
         existing = self.graph.get_state(self.config(thread_id)).values or archived(self, thread_id)
         if existing:
@@ -119,16 +126,14 @@ class SupportDesk:
         packet = view["packet"] or {}
         interrupt_id = view["interrupts"][0]["id"] if view["interrupts"] else None
         with self.store.transaction() as tx:
-            tx.execute(
-                "INSERT INTO runs (thread_id, workspace, ticket_id, customer_id, status, category, priority, sla_hours, "
-                "risk_flags, summary, interrupt_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(thread_id) DO UPDATE SET status = excluded.status, interrupt_id = excluded.interrupt_id, "
-                "updated_at = excluded.updated_at",
-                (thread_id, view["workspace"], view["ticket"]["id"], view["ticket"].get("customer_id"), view["status"],
-                 packet.get("category"),
-                 packet.get("priority"), packet.get("sla_hours"), json.dumps(packet.get("risk_flags", [])),
-                 packet.get("summary"), interrupt_id, now(), now()),
-            )
+            row = insert_for(tx, t.runs).values(
+                thread_id=thread_id, workspace=view["workspace"], ticket_id=view["ticket"]["id"],
+                customer_id=view["ticket"].get("customer_id"), status=view["status"], category=packet.get("category"),
+                priority=packet.get("priority"), sla_hours=packet.get("sla_hours"),
+                risk_flags=json.dumps(packet.get("risk_flags", [])), summary=packet.get("summary"),
+                interrupt_id=interrupt_id, created_at=now(), updated_at=now())
+            tx.execute(row.on_conflict_do_update(index_elements=["thread_id"], set_={
+                "status": row.excluded.status, "interrupt_id": row.excluded.interrupt_id, "updated_at": row.excluded.updated_at}))
         return view
 
     def view(self, thread_id: str) -> dict[str, Any]:
@@ -150,6 +155,15 @@ class SupportDesk:
             "outbox": outbox.rows(self.store, thread_id),
         }
 
+    def thread_of(self, ticket_or_thread: str, workspace: str = DEFAULT) -> str:
+        """The thread of ``workspace``'s ticket, given its ticket id or its thread id (for the CLI)."""
+        candidate = thread_id_for(workspace, ticket_or_thread)
+        if candidate != ticket_or_thread:
+            values = self.graph.get_state(self.config(ticket_or_thread)).values or archived(self, ticket_or_thread) or {}
+            if not self.graph.get_state(self.config(candidate)).values and values.get("workspace") == workspace:
+                return ticket_or_thread
+        return candidate
+
     def context_of(self, thread_id: str) -> Context:
         """The context a resume of ``thread_id`` runs with: the run's own workspace."""
         values = self.graph.get_state(self.config(thread_id)).values
@@ -157,11 +171,11 @@ class SupportDesk:
 
     def pending(self, workspace: str = DEFAULT) -> list[dict[str, Any]]:
         """``workspace``'s runs waiting for review, tightest SLA first."""
+        r = t.runs.c
         rows = self.store.query(
-            "SELECT thread_id, ticket_id, category, priority, sla_hours, risk_flags, summary, interrupt_id, created_at "
-            "FROM runs WHERE status = 'awaiting_review' AND workspace = ? ORDER BY sla_hours ASC, created_at ASC",
-            (workspace,),
-        )
+            select(r.thread_id, r.ticket_id, r.category, r.priority, r.sla_hours, r.risk_flags, r.summary, r.interrupt_id,
+                   r.created_at)
+            .where(r.status == "awaiting_review", r.workspace == workspace).order_by(r.sla_hours.asc(), r.created_at.asc()))
         for row in rows:
             row["risk_flags"] = json.loads(str(row["risk_flags"] or "[]"))
         return rows
@@ -195,14 +209,12 @@ class SupportDesk:
             log.exception("resume of %s failed after its decision was claimed; applying from the outbox", thread_id)
         self.finish(thread_id)
         with self.store.transaction() as tx:
-            tx.execute("UPDATE decisions SET completed_at = ? WHERE thread_id = ? AND interrupt_id = ?", (now(), thread_id, target))
+            self._complete(tx, thread_id, target)
             if decision.type != "accept":  # edits, redraft requests and rejections are what the agent learns from
-                tx.execute(
-                    "INSERT INTO feedback (workspace, thread_id, ticket_id, category, kind, detail, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (view["workspace"], thread_id, view["ticket"]["id"], (view["packet"] or {}).get("category"), decision.type,
-                     json.dumps(decision.args), now()),
-                )
+                tx.execute(t.feedback.insert().values(
+                    workspace=view["workspace"], thread_id=thread_id, ticket_id=view["ticket"]["id"],
+                    category=(view["packet"] or {}).get("category"), kind=decision.type, detail=json.dumps(decision.args),
+                    created_at=now()))
         return self._record(thread_id)
 
     def learning_report(self, workspace: str = DEFAULT) -> dict[str, Any]:
@@ -212,11 +224,9 @@ class SupportDesk:
     def _claim(self, thread_id: str, interrupt_id: str, decision: dict[str, Any], approved: list[dict[str, Any]]) -> None:
         """Claim the decision and write its approved actions to the outbox, in one transaction."""
         with self.store.transaction(lock=f"decide:{thread_id}") as tx:
-            claimed = tx.execute(
-                "INSERT INTO decisions (thread_id, interrupt_id, decision, reviewer, payload, decided_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (thread_id, interrupt_id, decision["type"], decision["reviewer"], json.dumps(decision), now()),
-            ).rowcount
+            claimed = tx.execute(insert_for(tx, t.decisions).values(
+                thread_id=thread_id, interrupt_id=interrupt_id, decision=decision["type"], reviewer=decision["reviewer"],
+                payload=json.dumps(decision), decided_at=now()).on_conflict_do_nothing()).rowcount
             if claimed:
                 outbox.write(tx, thread_id, interrupt_id, approved)
         if not claimed:  # the primary key (thread, interrupt) refused a second claim
@@ -252,12 +262,19 @@ class SupportDesk:
             self.graph.update_state(self.config(thread_id), update, as_node="apply_actions")
         return open_
 
+    @staticmethod
+    def _complete(tx: Any, thread_id: str, interrupt_id: str) -> None:
+        d = t.decisions.c
+        tx.execute(update(t.decisions).where(and_(d.thread_id == thread_id, d.interrupt_id == interrupt_id))
+                   .values(completed_at=now()))
+
     def _last_decision(self, thread_id: str, interrupt_id: str | None) -> dict[str, Any] | None:
-        sql = "SELECT interrupt_id, decision, reviewer, decided_at, completed_at FROM decisions WHERE thread_id = ? "
+        d = t.decisions.c
+        sql = select(d.interrupt_id, d.decision, d.reviewer, d.decided_at, d.completed_at).where(d.thread_id == thread_id)
         if interrupt_id is None:
-            rows = self.store.query(sql + "ORDER BY decided_at DESC LIMIT 1", (thread_id,))
+            rows = self.store.query(sql.order_by(d.decided_at.desc()).limit(1))
         else:
-            rows = self.store.query(sql + "AND interrupt_id = ?", (thread_id, interrupt_id))
+            rows = self.store.query(sql.where(d.interrupt_id == interrupt_id))
         return rows[0] if rows else None
 
     def recover(self, before: str | None = None) -> list[str]:
@@ -268,8 +285,9 @@ class SupportDesk:
         the outbox is applied (once, via the ledger). One thread's failure never stops the others.
         """
         done = []
-        rows = self.store.query("SELECT thread_id, interrupt_id, payload FROM decisions WHERE completed_at IS NULL AND decided_at < ?",
-                                (before or "9999",))
+        d = t.decisions.c
+        rows = self.store.query(select(d.thread_id, d.interrupt_id, d.payload)
+                                .where(d.completed_at.is_(None), d.decided_at < (before or "9999")))
         threads = [(str(r["thread_id"]), str(r["interrupt_id"]), str(r["payload"])) for r in rows]
         claimed = {t for t, _, _ in threads}
         threads += [(t, "", "") for t in dict.fromkeys(a["thread_id"] for a in outbox.pending(self.store)) if t not in claimed]
@@ -292,6 +310,5 @@ class SupportDesk:
         self.finish(thread_id)
         if interrupt_id:
             with self.store.transaction() as tx:
-                tx.execute("UPDATE decisions SET completed_at = ? WHERE thread_id = ? AND interrupt_id = ?",
-                           (now(), thread_id, interrupt_id))
+                self._complete(tx, thread_id, interrupt_id)
         self._record(thread_id)

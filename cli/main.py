@@ -146,7 +146,7 @@ def cmd_review(args: argparse.Namespace) -> None:
     value["reviewer"] = args.reviewer
     desk = _desk()
     try:
-        view = desk.decide(args.thread, value)
+        view = desk.decide(desk.thread_of(args.thread, args.workspace), value)
     except NotPending as exc:
         who = exc.decided
         detail = f" (decided '{who['decision']}' by {who['reviewer']} at {who['decided_at']})" if who else ""
@@ -161,7 +161,8 @@ def cmd_show(args: argparse.Namespace) -> None:
     from api.service import NotFound
 
     try:
-        view = _desk().view(args.thread)
+        desk = _desk()
+        view = desk.view(desk.thread_of(args.thread, args.workspace))
     except NotFound as exc:
         raise CliError(str(exc)) from exc
     _print_view(view, args.json)
@@ -303,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli.keys import add_key_commands
 
     add_key_commands(keys, _command)
+    from cli.db_commands import add_db_commands
+
+    add_db_commands(sub, _command)
     evals = sub.add_parser("eval", help="evaluations").add_subparsers(dest="eval_command", required=True)
     p = _command(evals, "triage", cmd_eval_triage, "train and test the triage classifier on CSV exports (text,label)")
     p.add_argument("--train", type=Path, required=True)

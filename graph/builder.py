@@ -80,7 +80,7 @@ def _environment_workspaces() -> Any:
     from tools.workspaces import Workspaces
 
     settings = get_settings()
-    return Workspaces(settings, Store(settings.sqlite_path))
+    return Workspaces(settings, Store.from_settings(settings))
 
 
 def environment_engine(workspace: str) -> Engine:

@@ -13,9 +13,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
+
 from tools import outbox
+from tools import schema as t
 from tools.helpdesk import EmbeddedHelpdesk
-from tools.store import AnyStore, Tx, now
+from tools.store import Store, Tx, now
 
 Executor = Callable[[Tx, dict[str, Any], dict[str, Any]], dict[str, Any]]
 
@@ -23,23 +26,23 @@ Executor = Callable[[Tx, dict[str, Any], dict[str, Any]], dict[str, Any]]
 class ActionRunner:
     """Executes proposed actions against the embedded tools, once each."""
 
-    def __init__(self, store: AnyStore, workspace: str = "default") -> None:
+    def __init__(self, store: Store, workspace: str = "default") -> None:
         """Bind the executors to the store and to ``workspace``'s rows."""
         self.store = store
         self.workspace = workspace
         self.helpdesk = EmbeddedHelpdesk(store, workspace)
         self.executors: dict[str, Executor] = {
-            "add_internal_note": lambda tx, t, a: {"note_id": self.helpdesk.add_note(tx, t["id"], a["body"])},
-            "add_internal_tag": lambda tx, t, a: {"added": self.helpdesk.add_tags(tx, t["id"], a["tags"], "internal")},
-            "set_tags": lambda tx, t, a: {"added": self.helpdesk.add_tags(tx, t["id"], a["tags"], "public")},
+            "add_internal_note": lambda tx, tk, a: {"note_id": self.helpdesk.add_note(tx, tk["thread_id"], a["body"])},
+            "add_internal_tag": lambda tx, tk, a: {"added": self.helpdesk.add_tags(tx, tk["thread_id"], a["tags"], "internal")},
+            "set_tags": lambda tx, tk, a: {"added": self.helpdesk.add_tags(tx, tk["thread_id"], a["tags"], "public")},
             "link_duplicate": self._link_duplicate,
-            "set_priority": lambda tx, t, a: self._update(tx, t, priority=a["priority"]),
-            "assign_owner": lambda tx, t, a: self._update(tx, t, owner=a["owner"]),
-            "close_ticket": lambda tx, t, a: self._update(tx, t, status="closed"),
+            "set_priority": lambda tx, tk, a: self._update(tx, tk, priority=a["priority"]),
+            "assign_owner": lambda tx, tk, a: self._update(tx, tk, owner=a["owner"]),
+            "close_ticket": lambda tx, tk, a: self._update(tx, tk, status="closed"),
             "send_reply": self._send_reply,
-            "issue_refund": lambda tx, t, a: self._money(tx, t, a, "refund"),
-            "issue_credit": lambda tx, t, a: self._money(tx, t, a, "credit"),
-            "offer_compensation": lambda tx, t, a: self._money(tx, t, a, "compensation"),
+            "issue_refund": lambda tx, tk, a: self._money(tx, tk, a, "refund"),
+            "issue_credit": lambda tx, tk, a: self._money(tx, tk, a, "credit"),
+            "offer_compensation": lambda tx, tk, a: self._money(tx, tk, a, "compensation"),
             "create_escalation": self._escalate,
             "notify_team": self._notify,
             "log_knowledge_gap": self._knowledge_gap,
@@ -53,27 +56,26 @@ class ActionRunner:
         if executor is None:
             raise ValueError(f"no executor for action '{action['name']}'")
         with self.store.transaction(lock=f"ledger:{thread_id}") as tx:
-            row = tx.execute(
-                "SELECT result, applied_at FROM ledger WHERE thread_id = ? AND action_id = ?", (thread_id, action["id"])
-            ).fetchone()
+            row = tx.execute(select(t.ledger.c.result, t.ledger.c.applied_at)
+                             .where(t.ledger.c.thread_id == thread_id, t.ledger.c.action_id == action["id"])).mappings().first()
             if row is not None:
                 outbox.mark_done(tx, thread_id, action["id"])
                 return {"action_id": action["id"], "name": action["name"], "status": "already_applied",
                         "applied_at": row["applied_at"], "result": json.loads(row["result"])}
-            result = executor(tx, ticket, action["args"])
+            result = executor(tx, {**ticket, "thread_id": thread_id}, action["args"])
             applied_at = now()
-            tx.execute(
-                "INSERT INTO ledger (thread_id, action_id, action, args, tier, result, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (thread_id, action["id"], action["name"], json.dumps(action["args"]), action["tier"], json.dumps(result), applied_at),
-            )
+            tx.execute(t.ledger.insert().values(
+                thread_id=thread_id, action_id=action["id"], action=action["name"], args=json.dumps(action["args"]),
+                tier=action["tier"], result=json.dumps(result), applied_at=applied_at))
             outbox.mark_done(tx, thread_id, action["id"])  # the approved action is done exactly when its ledger row exists
         return {"action_id": action["id"], "name": action["name"], "status": "applied", "applied_at": applied_at, "result": result}
 
     def ledger(self, thread_id: str | None = None) -> list[dict[str, object]]:
         """Ledger rows, oldest first, for one thread or all."""
-        if thread_id is None:
-            return self.store.query("SELECT * FROM ledger ORDER BY applied_at, action_id")
-        return self.store.query("SELECT * FROM ledger WHERE thread_id = ? ORDER BY applied_at, action_id", (thread_id,))
+        query = select(t.ledger).order_by(t.ledger.c.applied_at, t.ledger.c.action_id)
+        if thread_id is not None:
+            query = query.where(t.ledger.c.thread_id == thread_id)
+        return self.store.query(query)
 
     def _update(self, tx: Tx, ticket: dict[str, Any], **fields: str) -> dict[str, Any]:
         self.helpdesk.update(tx, ticket["id"], **fields)
@@ -84,46 +86,34 @@ class ActionRunner:
         return {"duplicate_of": args["duplicate_of"]}
 
     def _send_reply(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
-        message_id = self.helpdesk.send_reply(tx, ticket["id"], args.get("to", ""), args.get("subject", ""), args["body"])
+        message_id = self.helpdesk.send_reply(tx, ticket["thread_id"], args.get("to", ""), args.get("subject", ""), args["body"])
         return {"outbox_id": message_id}
 
     def _money(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any], kind: str) -> dict[str, Any]:
-        cur = tx.execute(
-            "INSERT INTO money (ticket_id, customer_id, kind, invoice, amount, reason, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (ticket["id"], ticket.get("customer_id"), kind, args.get("invoice"), str(args.get("amount", "")),
-             args.get("reason", ""), now()),
-        )
-        return {f"{kind}_id": cur.fetchone()["id"]}
+        return {f"{kind}_id": _insert(tx, t.money, ticket_id=ticket["thread_id"], customer_id=ticket.get("customer_id"),
+                                      kind=kind, invoice=args.get("invoice"), amount=str(args.get("amount", "")),
+                                      reason=args.get("reason", ""))}
 
     def _escalate(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
-        cur = tx.execute(
-            "INSERT INTO escalations (ticket_id, team, summary, needs, created_at) VALUES (?, ?, ?, ?, ?) "
-            "RETURNING id",
-            (ticket["id"], args["team"], args.get("summary", ""), json.dumps(args.get("needs", [])), now()),
-        )
-        return {"escalation_id": cur.fetchone()["id"]}
+        return {"escalation_id": _insert(tx, t.escalations, ticket_id=ticket["thread_id"], team=args["team"],
+                                         summary=args.get("summary", ""), needs=json.dumps(args.get("needs", [])))}
 
     def _notify(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
-        cur = tx.execute("INSERT INTO notifications (team, message, created_at) VALUES (?, ?, ?) RETURNING id",
-                         (args["team"], args["message"], now()))
-        return {"notification_id": cur.fetchone()["id"]}
+        return {"notification_id": _insert(tx, t.notifications, team=args["team"], message=args["message"])}
 
     def _knowledge_gap(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
-        cur = tx.execute(
-            "INSERT INTO knowledge_gaps (workspace, ticket_id, category, query, top_score, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            (self.workspace, ticket["id"], args.get("category"), args.get("query", ""), float(args.get("top_score", 0)), now()),
-        )
-        return {"gap_id": cur.fetchone()["id"]}
+        return {"gap_id": _insert(tx, t.knowledge_gaps, workspace=self.workspace, ticket_id=ticket["id"],
+                                  category=args.get("category"), query=args.get("query", ""),
+                                  top_score=float(args.get("top_score", 0)))}
 
     def _account_change(self, kind: str) -> Executor:
         def run(tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
-            cur = tx.execute(
-                "INSERT INTO account_changes (ticket_id, customer_id, kind, detail, created_at) VALUES (?, ?, ?, ?, ?) "
-                "RETURNING id",
-                (ticket["id"], ticket.get("customer_id"), kind, json.dumps(args), now()),
-            )
-            return {"change_id": cur.fetchone()["id"]}
+            return {"change_id": _insert(tx, t.account_changes, ticket_id=ticket["thread_id"],
+                                         customer_id=ticket.get("customer_id"), kind=kind, detail=json.dumps(args))}
 
         return run
+
+
+def _insert(tx: Tx, table: Any, **values: Any) -> int:
+    """Insert one row stamped ``created_at``; returns its generated id."""
+    return int(tx.execute(table.insert().values(**values, created_at=now()).returning(table.c.id)).scalar_one())

@@ -30,7 +30,7 @@ from tools.helpdesk import EmbeddedHelpdesk
 from tools.knowledge import KnowledgeBase
 from tools.playbook import Playbook
 from tools.settings import Settings, get_settings
-from tools.store import AnyStore, Store
+from tools.store import Store
 
 Progress = Callable[[str, int, int], None]
 
@@ -83,12 +83,12 @@ class Engine:
 
     workspace: str
     corpus: Corpus
-    store: AnyStore
+    store: Store
     helpdesk: EmbeddedHelpdesk
     runner: ActionRunner
 
     @classmethod
-    def bind(cls, corpus: Corpus, workspace: str, store: AnyStore) -> Engine:
+    def bind(cls, corpus: Corpus, workspace: str, store: Store) -> Engine:
         """The engine of ``workspace`` on ``corpus``, writing its rows to ``store``."""
         return cls(workspace=workspace, corpus=corpus, store=store, helpdesk=EmbeddedHelpdesk(store, workspace),
                    runner=ActionRunner(store, workspace))
@@ -225,5 +225,5 @@ def get_engine(settings: Settings | None = None) -> Engine:
     key = (str(settings.data_dir.resolve()), str(settings.state_dir.resolve()))
     with _LOCK:
         if key not in _ENGINES:
-            _ENGINES[key] = Engine.bind(load_corpus(settings, settings.data_dir), "default", Store(settings.sqlite_path))
+            _ENGINES[key] = Engine.bind(load_corpus(settings, settings.data_dir), "default", Store.from_settings(settings))
         return _ENGINES[key]

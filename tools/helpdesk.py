@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from tools.store import AnyStore, Tx, now
+from sqlalchemy import select, update
+
+from tools import schema as t
+from tools.store import Store, Tx, insert_for, now
 
 
 class Helpdesk(Protocol):
@@ -34,7 +37,7 @@ class Helpdesk(Protocol):
 class EmbeddedHelpdesk:
     """Embedded helpdesk on the shared store (SQLite file or PostgreSQL)."""
 
-    def __init__(self, store: AnyStore, workspace: str = "default") -> None:
+    def __init__(self, store: Store, workspace: str = "default") -> None:
         """Use ``store`` for every table; read and write only ``workspace``'s tickets."""
         self.store = store
         self.workspace = workspace
@@ -42,49 +45,43 @@ class EmbeddedHelpdesk:
     def upsert_ticket(self, ticket: dict[str, Any], thread_id: str) -> None:
         """Record an incoming ticket (idempotent on its id)."""
         with self.store.transaction() as tx:
-            tx.execute(
-                "INSERT INTO tickets (ticket_id, workspace, thread_id, customer_id, subject, body, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(ticket_id) DO NOTHING",
-                (ticket["id"], self.workspace, thread_id, ticket.get("customer_id"), ticket["subject"], ticket["body"], now(), now()),
-            )
+            tx.execute(insert_for(tx, t.tickets).values(
+                ticket_id=ticket["id"], workspace=self.workspace, thread_id=thread_id, customer_id=ticket.get("customer_id"),
+                subject=ticket["subject"], body=ticket["body"], created_at=now(), updated_at=now()).on_conflict_do_nothing())
 
     def add_note(self, tx: Tx, ticket_id: str, body: str) -> int:
         """Add an internal note."""
-        cur = tx.execute("INSERT INTO notes (ticket_id, body, created_at) VALUES (?, ?, ?) RETURNING id",
-                         (ticket_id, body, now()))
-        return int(cur.fetchone()["id"])
+        return int(tx.execute(t.notes.insert().values(ticket_id=ticket_id, body=body, created_at=now())
+                              .returning(t.notes.c.id)).scalar_one())
 
     def add_tags(self, tx: Tx, ticket_id: str, tags: list[str], visibility: str) -> list[str]:
         """Add tags; returns those that were new."""
         added = []
         for tag in tags:
-            cur = tx.execute(
-                "INSERT INTO tags (ticket_id, tag, visibility, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (ticket_id, tag, visibility, now()),
-            )
+            cur = tx.execute(insert_for(tx, t.tags).values(ticket_id=ticket_id, tag=tag, visibility=visibility,
+                                                               created_at=now()).on_conflict_do_nothing())
             if cur.rowcount:
                 added.append(tag)
         return added
 
     def send_reply(self, tx: Tx, ticket_id: str, recipient: str, subject: str, body: str) -> int:
         """Queue a reply in the outbox (the embedded helpdesk's "sent" folder)."""
-        cur = tx.execute(
-            "INSERT INTO outbox (ticket_id, recipient, subject, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (ticket_id, recipient, subject, body, now()),
-        )
-        return int(cur.fetchone()["id"])
+        return int(tx.execute(t.outbox.insert().values(ticket_id=ticket_id, recipient=recipient, subject=subject, body=body,
+                                                       created_at=now()).returning(t.outbox.c.id)).scalar_one())
 
     def update(self, tx: Tx, ticket_id: str, **fields: str) -> None:
         """Set status, priority, owner or duplicate_of."""
         allowed = {"status", "priority", "owner", "duplicate_of"}
-        for key, value in fields.items():
-            if key not in allowed:
-                raise ValueError(f"cannot set ticket field '{key}'")
-            tx.execute(f"UPDATE tickets SET {key} = ?, updated_at = ? WHERE ticket_id = ?", (value, now(), ticket_id))  # noqa: S608
+        if not set(fields) <= allowed:
+            raise ValueError(f"cannot set ticket field(s) {sorted(set(fields) - allowed)}")
+        c = t.tickets.c
+        tx.execute(update(t.tickets).where(c.workspace == self.workspace, c.ticket_id == ticket_id)
+                   .values(**fields, updated_at=now()))
 
     def recent_tickets(self, customer_id: str, exclude: str, limit: int = 5) -> list[dict[str, object]]:
         """The customer's latest tickets in this workspace (for context and duplicate links)."""
+        c = t.tickets.c
         return self.store.query(
-            "SELECT ticket_id, subject, status, created_at FROM tickets WHERE workspace = ? AND customer_id = ? "
-            "AND ticket_id != ? ORDER BY created_at DESC LIMIT ?", (self.workspace, customer_id, exclude, limit),
-        )
+            select(c.ticket_id, c.subject, c.status, c.created_at)
+            .where(c.workspace == self.workspace, c.customer_id == customer_id, c.ticket_id != exclude)
+            .order_by(c.created_at.desc()).limit(limit))

@@ -14,52 +14,55 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tools.store import AnyStore, Tx, now
+from sqlalchemy import select, update
+
+from tools import schema as t
+from tools.store import Store, Tx, insert_for, now
 
 MAX_ATTEMPTS = 3
+
+c = t.action_outbox.c
 
 
 def write(tx: Tx, thread_id: str, interrupt_id: str, actions: list[dict[str, Any]]) -> None:
     """Record ``actions`` as pending (inside the decision's claim transaction)."""
     for action in actions:
-        tx.execute(
-            "INSERT INTO action_outbox (thread_id, action_id, interrupt_id, action, args, tier, status, attempts, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING",
-            (thread_id, action["id"], interrupt_id, action["name"], json.dumps(action["args"]), action["tier"], now(), now()),
-        )
+        row = dict(thread_id=thread_id, action_id=action["id"], interrupt_id=interrupt_id, action=action["name"],
+                   args=json.dumps(action["args"]), tier=action["tier"], status="pending", attempts=0,
+                   created_at=now(), updated_at=now())
+        tx.execute(insert_for(tx, t.action_outbox).values(**row).on_conflict_do_nothing())
 
 
 def mark_done(tx: Tx, thread_id: str, action_id: str) -> None:
     """Mark an action done (in the transaction that writes its ledger row)."""
-    tx.execute("UPDATE action_outbox SET status = 'done', updated_at = ? WHERE thread_id = ? AND action_id = ?",
-               (now(), thread_id, action_id))
+    tx.execute(update(t.action_outbox).where(c.thread_id == thread_id, c.action_id == action_id)
+               .values(status="done", updated_at=now()))
 
 
-def record_failure(store: AnyStore, thread_id: str, action_id: str, error: str) -> str:
+def record_failure(store: Store, thread_id: str, action_id: str, error: str) -> str:
     """Count a failed attempt; returns the row's status afterwards (``pending`` or ``failed``)."""
     with store.transaction(lock=f"outbox:{thread_id}") as tx:
-        row = tx.execute("SELECT attempts FROM action_outbox WHERE thread_id = ? AND action_id = ?",
-                         (thread_id, action_id)).fetchone()
-        if row is None:
+        key = (c.thread_id == thread_id) & (c.action_id == action_id)
+        before = tx.execute(select(c.attempts).where(key)).scalar()
+        if before is None:
             return "untracked"
-        attempts = int(row["attempts"]) + 1
+        attempts = int(before) + 1
         status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
-        tx.execute("UPDATE action_outbox SET attempts = ?, status = ?, last_error = ?, updated_at = ? "
-                   "WHERE thread_id = ? AND action_id = ?", (attempts, status, error[:500], now(), thread_id, action_id))
+        tx.execute(update(t.action_outbox).where(key)
+                   .values(attempts=attempts, status=status, last_error=error[:500], updated_at=now()))
     return status
 
 
-def pending(store: AnyStore, thread_id: str | None = None) -> list[dict[str, Any]]:
+def pending(store: Store, thread_id: str | None = None) -> list[dict[str, Any]]:
     """Pending rows (of one thread, or all), as actions ready to apply."""
-    sql = "SELECT thread_id, action_id, action, args, tier FROM action_outbox WHERE status = 'pending'"
-    params: tuple[object, ...] = ()
+    query = select(c.thread_id, c.action_id, c.action, c.args, c.tier).where(c.status == "pending")
     if thread_id is not None:
-        sql, params = sql + " AND thread_id = ?", (thread_id,)
+        query = query.where(c.thread_id == thread_id)
     return [{"thread_id": r["thread_id"], "id": r["action_id"], "name": r["action"], "args": json.loads(str(r["args"])),
-             "tier": r["tier"]} for r in store.query(sql + " ORDER BY created_at, action_id", params)]
+             "tier": r["tier"]} for r in store.query(query.order_by(c.created_at, c.action_id))]
 
 
-def rows(store: AnyStore, thread_id: str) -> list[dict[str, Any]]:
+def rows(store: Store, thread_id: str) -> list[dict[str, Any]]:
     """Every outbox row of a thread (what the reviewer approved and where each action stands)."""
-    return store.query("SELECT action_id, action, status, attempts, last_error, updated_at FROM action_outbox "
-                       "WHERE thread_id = ? ORDER BY created_at, action_id", (thread_id,))
+    return store.query(select(c.action_id, c.action, c.status, c.attempts, c.last_error, c.updated_at)
+                       .where(c.thread_id == thread_id).order_by(c.created_at, c.action_id))

@@ -1,178 +1,198 @@
-"""The store behind the helpdesk, billing, tracker, notifier and the ledger: SQLite or PostgreSQL.
+"""The store behind the helpdesk, billing, tracker, notifier, the ledger and the API: SQLAlchemy Core.
 
-``Store`` is the embedded default: one file (``state_dir/support.db``), WAL mode, one short
-connection per transaction so that several processes can share it. ``transaction()`` opens
-``BEGIN IMMEDIATE`` — the write lock is taken up front, which makes "check, then write"
-sequences atomic across processes.
+One schema in code (:mod:`tools.schema`), both dialects rendered from it: SQLite by default
+(``state_dir/support.db``, WAL mode) and PostgreSQL (``SUPPORT_DATABASE_URL``). Alembic
+migrations (``tools/migrations``) bring a database to the current schema at start — serialised
+across workers by a lock — and with ``support-agent db upgrade``.
 
-``PostgresStore`` offers the same interface on a psycopg connection pool (same SQL, written
-with ``?`` placeholders and translated). A "check, then write" sequence names a ``lock`` key,
-taken as a transaction-scoped advisory lock, and every such table also has a unique key, so
-the database refuses a second row even if a caller forgets the lock.
+Connections come from a pool and live across transactions (closing a SQLite connection after
+every transaction flushed the WAL each time). ``transaction(lock=…)`` makes a "check, then
+write" sequence atomic across processes: SQLite takes its write lock up front
+(``BEGIN IMMEDIATE``); PostgreSQL takes a transaction-scoped advisory lock on the key, and every
+such table also has a unique key, so the database refuses a second row even if a caller forgets
+the lock.
 """
 
 from __future__ import annotations
 
-import re
-import sqlite3
-from collections.abc import Iterator, Sequence
+import fcntl
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-if TYPE_CHECKING:
-    from psycopg import Connection
-    from psycopg_pool import ConnectionPool
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, Executable, Table, create_engine, event, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import ConnectionPoolEntry
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS workspaces (workspace_id TEXT PRIMARY KEY, data_dir TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tickets (
-  ticket_id TEXT PRIMARY KEY, workspace TEXT NOT NULL DEFAULT 'default', thread_id TEXT, customer_id TEXT, subject TEXT, body TEXT,
-  status TEXT NOT NULL DEFAULT 'open', priority TEXT, owner TEXT, duplicate_of TEXT,
-  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, ticket_id TEXT, body TEXT, created_at TEXT);
-CREATE TABLE IF NOT EXISTS tags (ticket_id TEXT, tag TEXT, visibility TEXT, created_at TEXT,
-  PRIMARY KEY (ticket_id, tag));
-CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, ticket_id TEXT, recipient TEXT, subject TEXT,
-  body TEXT, created_at TEXT);
-CREATE TABLE IF NOT EXISTS money (id INTEGER PRIMARY KEY, ticket_id TEXT, customer_id TEXT, kind TEXT,
-  invoice TEXT, amount TEXT, reason TEXT, created_at TEXT);
-CREATE TABLE IF NOT EXISTS escalations (id INTEGER PRIMARY KEY, ticket_id TEXT, team TEXT, summary TEXT,
-  needs TEXT, created_at TEXT);
-CREATE TABLE IF NOT EXISTS notifications (id INTEGER PRIMARY KEY, team TEXT, message TEXT, created_at TEXT);
-CREATE TABLE IF NOT EXISTS account_changes (id INTEGER PRIMARY KEY, ticket_id TEXT, customer_id TEXT,
-  kind TEXT, detail TEXT, created_at TEXT);
-CREATE TABLE IF NOT EXISTS knowledge_gaps (id INTEGER PRIMARY KEY, workspace TEXT NOT NULL DEFAULT 'default', ticket_id TEXT, category TEXT,
-  query TEXT, top_score REAL, created_at TEXT);
-CREATE TABLE IF NOT EXISTS ledger (thread_id TEXT NOT NULL, action_id TEXT NOT NULL, action TEXT NOT NULL,
-  args TEXT, tier TEXT, result TEXT, applied_at TEXT NOT NULL, PRIMARY KEY (thread_id, action_id));
-CREATE TABLE IF NOT EXISTS action_outbox (thread_id TEXT NOT NULL, action_id TEXT NOT NULL, interrupt_id TEXT,
-  action TEXT NOT NULL, args TEXT NOT NULL, tier TEXT, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-  last_error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (thread_id, action_id));
-CREATE TABLE IF NOT EXISTS run_archive (thread_id TEXT PRIMARY KEY, workspace TEXT NOT NULL, view TEXT NOT NULL,
-  archived_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS decisions (thread_id TEXT NOT NULL, interrupt_id TEXT NOT NULL, decision TEXT NOT NULL,
-  reviewer TEXT, payload TEXT, decided_at TEXT NOT NULL, completed_at TEXT, PRIMARY KEY (thread_id, interrupt_id));
-CREATE TABLE IF NOT EXISTS runs (thread_id TEXT PRIMARY KEY, workspace TEXT NOT NULL DEFAULT 'default', ticket_id TEXT,
-  customer_id TEXT, status TEXT,
-  category TEXT, priority TEXT, sla_hours REAL, risk_flags TEXT, summary TEXT, interrupt_id TEXT,
-  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY, workspace TEXT NOT NULL DEFAULT 'default', thread_id TEXT,
-  ticket_id TEXT, category TEXT,
-  kind TEXT, detail TEXT, created_at TEXT);
-CREATE INDEX IF NOT EXISTS tickets_by_customer ON tickets (workspace, customer_id);
-"""
+from tools.settings import Settings
 
-#: Tables that gained a ``workspace`` column; stores created before it get the column at start.
-#: (A stop-gap until the schema is managed by migrations.)
-WORKSPACE_TABLES = ("tickets", "knowledge_gaps", "runs", "feedback")
+MIGRATIONS = Path(__file__).with_name("migrations")
 
-#: Arbitrary constant: the advisory lock that serialises schema creation across workers.
-_SCHEMA_LOCK = 4_242_001
+#: Arbitrary constant: the advisory lock that serialises migrations across PostgreSQL workers.
+_MIGRATION_LOCK = 4_242_001
 
+Tx = Connection
+"""An open transaction (a SQLAlchemy connection inside ``begin()``)."""
 
 def now() -> str:
     """UTC timestamp in ISO format, seconds precision."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Cursor(Protocol):
-    """What callers use of a cursor (sqlite3 and psycopg alike)."""
-
-    @property
-    def rowcount(self) -> int:
-        """Rows changed by the last statement."""
-
-    def fetchone(self) -> Any:
-        """The next row (``row["column"]`` works on both dialects) or None."""
-
-    def fetchall(self) -> list[Any]:
-        """The remaining rows."""
+def alembic_config() -> Config:
+    """The Alembic configuration of the product's migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    return config
 
 
-class Tx(Protocol):
-    """An open transaction: ``execute`` with ``?`` placeholders, as on a ``sqlite3.Connection``."""
-
-    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any:
-        """Run one statement; returns a :class:`Cursor`."""
+def head_revision() -> str:
+    """The newest migration."""
+    return str(ScriptDirectory.from_config(alembic_config()).get_current_head())
 
 
-def statements(script: str) -> list[str]:
-    """The statements of a DDL script (no semicolons inside our literals)."""
-    return [s.strip() for s in script.split(";") if s.strip()]
+def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    dbapi_connection.isolation_level = None  # transactions are ours (BEGIN IMMEDIATE), not the driver's
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Writes take the write lock at BEGIN, so "check, then write" is atomic across processes; reads don't.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
+
+
+def insert_for(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT for ``table`` (it has ``on_conflict_do_nothing`` / ``on_conflict_do_update``)."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def rows(result: Any) -> list[dict[str, Any]]:
+    """Plain dict rows of a result."""
+    return [dict(row) for row in result.mappings()]
 
 
 class Store:
-    """A SQLite file shared by the embedded tools."""
+    """The product's tables in one database, through a pooled SQLAlchemy engine."""
 
-    dialect = "sqlite"
+    def __init__(self, engine: Engine, lock_path: Path | None = None, migrate: bool = True) -> None:
+        """Use ``engine`` and (unless ``migrate`` is false) bring its database to the current schema."""
+        self.engine = engine
+        self.dialect = "postgres" if engine.dialect.name == "postgresql" else "sqlite"
+        self.lock_path = lock_path
+        if migrate:
+            self.migrate()
 
-    def __init__(self, path: Path) -> None:
-        """Create the file and its tables if needed."""
-        self.path = path
+    @classmethod
+    def sqlite(cls, path: Path, pool_size: int = 5, migrate: bool = True) -> Store:
+        """A SQLite file (created if needed), WAL mode, pooled connections."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = self._connect()
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            for table in WORKSPACE_TABLES:
-                columns = [r["name"] for r in conn.execute(f"PRAGMA table_info({table})")]
-                if columns and "workspace" not in columns:
-                    conn.execute(f"ALTER TABLE {table} ADD COLUMN workspace TEXT NOT NULL DEFAULT 'default'")
-            conn.executescript(SCHEMA)
-        finally:
-            conn.close()
+        engine = create_engine(f"sqlite:///{path}", pool_size=pool_size, max_overflow=10, pool_timeout=30,
+                               connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return cls(engine, lock_path=path.with_name(f"{path.name}.migrate.lock"), migrate=migrate)
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout=30000")
-        return conn
+    @classmethod
+    def postgres(cls, url: str, pool_size: int = 5, timeout: float = 5.0, migrate: bool = True) -> Store:
+        """A PostgreSQL database; ``timeout`` bounds a connect and the wait for a pooled connection."""
+        parsed = make_url(url)
+        engine = create_engine(
+            parsed.set(drivername="postgresql+psycopg"), pool_size=pool_size, max_overflow=pool_size,
+            pool_timeout=timeout, pool_pre_ping=True, pool_recycle=1800,
+            connect_args={"connect_timeout": max(1, int(timeout)), "prepare_threshold": None},
+        )
+        return cls(engine, migrate=migrate)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, pool_size: int | None = None, migrate: bool = True) -> Store:
+        """The store of the configured database: PostgreSQL when ``SUPPORT_DATABASE_URL`` is set, else SQLite."""
+        if settings.uses_postgres:
+            return cls.postgres(settings.database_url, pool_size or settings.db_pool_size, settings.db_timeout_s, migrate)
+        return cls.sqlite(settings.sqlite_path, migrate=migrate)
+
+    # -- schema -------------------------------------------------------------------------------
+
+    def revision(self) -> str | None:
+        """The database's current migration (None before the first)."""
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def migrate(self) -> None:
+        """Apply pending migrations, once even when several workers start together."""
+        if self.revision() == head_revision():
+            return
+        config = alembic_config()
+        if self.dialect == "postgres":
+            with self.engine.begin() as conn:
+                conn.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+            return
+        assert self.lock_path is not None
+        with open(self.lock_path, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                with self.engine.begin() as conn:
+                    config.attributes["connection"] = conn
+                    command.upgrade(config, "head")
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- statements ---------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self, lock: str | None = None) -> Iterator[sqlite3.Connection]:
-        """A write transaction holding the database's write lock until it ends.
+    def transaction(self, lock: str | None = None) -> Iterator[Connection]:
+        """A write transaction; ``lock`` names what the caller checks-then-writes.
 
-        ``lock`` names what the caller checks-then-writes; SQLite's write lock already covers it.
+        SQLite holds the database's write lock from the start, which covers any key; PostgreSQL
+        takes a transaction-scoped advisory lock on ``lock``.
         """
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with self.engine.begin() as conn:
+            if lock is not None and self.dialect == "postgres":
+                conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(lock, 0))))
             yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
 
-    def query(self, sql: str, params: tuple[object, ...] = ()) -> list[dict[str, object]]:
-        """Run a read query and return plain dict rows."""
-        conn = self._connect()
-        try:
-            return [dict(row) for row in conn.execute(sql, params).fetchall()]
-        finally:
-            conn.close()
-
-    def ensure(self, schema: str) -> None:
-        """Create extra tables (``CREATE TABLE IF NOT EXISTS …`` statements)."""
-        conn = self._connect()
-        try:
-            conn.executescript(schema)
-        finally:
-            conn.close()
+    def query(self, statement: Executable | str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a read statement (Core, or SQL text with ``:name`` parameters) and return plain dict rows."""
+        with self.engine.connect().execution_options(read_only=True) as conn:
+            return rows(conn.execute(text(statement) if isinstance(statement, str) else statement, dict(params or {})))
 
     def ping(self) -> None:
         """Raise if the database does not answer."""
-        self.query("SELECT 1")
+        self.query(select(1))
 
     @contextmanager
     def leader(self, name: str) -> Iterator[bool]:
-        """Try to become the one process doing ``name`` (a file lock); yields whether it did."""
-        import fcntl
+        """Try to become the one process doing ``name``; yields whether it did.
 
-        with open(self.path.with_name(f"{self.path.name}.{name}.lock"), "a+") as handle:
+        SQLite: a file lock next to the database. PostgreSQL: a session advisory lock on a
+        connection held for the duration.
+        """
+        if self.dialect == "postgres":
+            with self.engine.connect() as conn:
+                key = func.hashtextextended(name, 0)
+                got = bool(conn.execute(select(func.pg_try_advisory_lock(key))).scalar())
+                conn.commit()
+                try:
+                    yield got
+                finally:
+                    if got:
+                        conn.execute(select(func.pg_advisory_unlock(key)))
+                        conn.commit()
+            return
+        assert self.lock_path is not None
+        with open(self.lock_path.with_name(self.lock_path.name.replace(".migrate.lock", f".{name}.lock")), "a+") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -184,85 +204,6 @@ class Store:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        """Nothing to release: connections are per transaction."""
+        """Close the pool's connections."""
+        self.engine.dispose()
 
-
-@lru_cache(maxsize=256)
-def to_pyformat(sql: str) -> str:
-    """Translate ``?`` placeholders to psycopg's ``%s`` (and escape literal ``%``)."""
-    return sql.replace("%", "%%").replace("?", "%s")
-
-
-def to_postgres_ddl(script: str) -> str:
-    """SQLite DDL → PostgreSQL: integer rowid keys become identity columns."""
-    return re.sub(r"\bid INTEGER PRIMARY KEY\b", "id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", script)
-
-
-class PgTx:
-    """A psycopg connection inside a transaction, speaking the ``?`` placeholder style."""
-
-    def __init__(self, conn: Connection[Any]) -> None:
-        """Wrap ``conn`` (rows as dicts)."""
-        self.conn = conn
-
-    def execute(self, sql: str, params: Sequence[Any] = (), /) -> Any:
-        """Run one statement; returns the psycopg cursor."""
-        return self.conn.execute(to_pyformat(sql), tuple(params))
-
-
-class PostgresStore:
-    """The same tables and interface as :class:`Store`, in a PostgreSQL database."""
-
-    dialect = "postgres"
-
-    def __init__(self, pool: ConnectionPool[Any]) -> None:
-        """Use ``pool`` (autocommit connections with ``dict_row``) and create the tables."""
-        self.pool = pool
-        self.ensure(SCHEMA)
-
-    @contextmanager
-    def transaction(self, lock: str | None = None) -> Iterator[PgTx]:
-        """A transaction; ``lock`` serialises "check, then write" sequences on the same key."""
-        with self.pool.connection() as conn, conn.transaction():
-            if lock is not None:
-                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (lock,))
-            yield PgTx(conn)
-
-    def query(self, sql: str, params: tuple[object, ...] = ()) -> list[dict[str, object]]:
-        """Run a read query and return plain dict rows."""
-        with self.pool.connection() as conn:
-            return [dict(row) for row in conn.execute(to_pyformat(sql), params).fetchall()]
-
-    def ensure(self, schema: str) -> None:
-        """Create tables once, even when several workers start together."""
-        with self.transaction() as tx:
-            tx.execute(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
-            for table in WORKSPACE_TABLES:
-                row = tx.conn.execute("SELECT to_regclass(%s) AS t", (table,)).fetchone()
-                if row is not None and row["t"] is not None:
-                    tx.conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS workspace TEXT NOT NULL DEFAULT 'default'".encode())
-            for statement in statements(to_postgres_ddl(schema)):
-                tx.conn.execute(statement.encode())
-
-    def ping(self) -> None:
-        """Raise if the database does not answer."""
-        self.query("SELECT 1")
-
-    @contextmanager
-    def leader(self, name: str) -> Iterator[bool]:
-        """Try to become the one process doing ``name`` (a session advisory lock); yields whether it did."""
-        with self.pool.connection() as conn:
-            row = conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0)) AS got", (name,)).fetchone()
-            got = bool(row["got"])
-            try:
-                yield got
-            finally:
-                if got:
-                    conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (name,))
-
-    def close(self) -> None:
-        """Close the pool."""
-        self.pool.close()
-
-
-AnyStore = Store | PostgresStore

@@ -16,9 +16,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+
+from tools import schema as t
 from tools.engine import Corpus, Engine, Progress, load_corpus
 from tools.settings import Settings
-from tools.store import AnyStore, now
+from tools.store import Store, insert_for, now
 
 DEFAULT = "default"
 #: Workspace ids: lower-case letters, digits, ``-`` and ``_``; they appear in URLs, keys and paths.
@@ -49,7 +52,7 @@ def check_id(workspace: str) -> str:
 class Workspaces:
     """The workspaces of one deployment (one store) and a bounded cache of their engines."""
 
-    def __init__(self, settings: Settings, store: AnyStore) -> None:
+    def __init__(self, settings: Settings, store: Store) -> None:
         """Serve the workspaces registered in ``store``; ``default`` reads ``settings.data_dir``."""
         self.settings, self.store = settings, store
         self._engines: OrderedDict[str, Engine] = OrderedDict()
@@ -61,8 +64,7 @@ class Workspaces:
         """The registered workspace ``workspace``; raise :class:`UnknownWorkspace` if there is none."""
         if workspace == DEFAULT:
             return WorkspaceInfo(DEFAULT, self.settings.data_dir, "")
-        rows = self.store.query("SELECT workspace_id, data_dir, created_at FROM workspaces WHERE workspace_id = ?",
-                                (workspace,))
+        rows = self.store.query(select(t.workspaces).where(t.workspaces.c.workspace_id == workspace))
         if not rows:
             raise UnknownWorkspace(f"unknown workspace '{workspace}': create it with "
                                    f"`support-agent workspace create {workspace} --data DIR`")
@@ -70,7 +72,7 @@ class Workspaces:
 
     def list(self) -> list[WorkspaceInfo]:
         """Every workspace, ``default`` first."""
-        rows = self.store.query("SELECT workspace_id, data_dir, created_at FROM workspaces ORDER BY workspace_id")
+        rows = self.store.query(select(t.workspaces).order_by(t.workspaces.c.workspace_id))
         return [self.info(DEFAULT)] + [WorkspaceInfo(str(r["workspace_id"]), Path(str(r["data_dir"])), str(r["created_at"]))
                                        for r in rows if r["workspace_id"] != DEFAULT]
 
@@ -81,8 +83,8 @@ class Workspaces:
             raise ValueError("'default' is SUPPORT_DATA_DIR; set that variable instead")
         path = data_dir.expanduser().resolve()
         with self.store.transaction(lock=f"workspace:{workspace}") as tx:
-            tx.execute("INSERT INTO workspaces (workspace_id, data_dir, created_at) VALUES (?, ?, ?) "
-                       "ON CONFLICT(workspace_id) DO UPDATE SET data_dir = excluded.data_dir", (workspace, str(path), now()))
+            row = insert_for(tx, t.workspaces).values(workspace_id=workspace, data_dir=str(path), created_at=now())
+            tx.execute(row.on_conflict_do_update(index_elements=["workspace_id"], set_={"data_dir": row.excluded.data_dir}))
         self.forget(workspace)
         return self.info(workspace)
 

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import BOTH_DATABASES, REFUND, Deployment, deployment_on
+from tools.schema import decisions
 from tools.store import now
 
 pytestmark = pytest.mark.integration
@@ -69,12 +70,12 @@ def test_concurrent_decisions_apply_exactly_once(dep: Deployment) -> None:
     for r in responses:
         if r.status_code == 409:
             assert r.json()["decided"]["reviewer"] in ("reviewer-acme", "admin-acme")
-    refunds = dep.store.query("SELECT thread_id FROM ledger WHERE action = 'issue_refund' AND thread_id LIKE ?",
-                              (f"{prefix}-%",))
+    refunds = dep.store.query("SELECT thread_id FROM ledger WHERE action = 'issue_refund' AND thread_id LIKE :p",
+                              {"p": f"%{prefix}-%"})
     assert len(refunds) == RACES and {r["thread_id"] for r in refunds} == set(ids)
-    money = dep.store.query("SELECT ticket_id FROM money WHERE kind = 'refund' AND ticket_id LIKE ?", (f"{prefix}-%",))
+    money = dep.store.query("SELECT ticket_id FROM money WHERE kind = 'refund' AND ticket_id LIKE :p", {"p": f"%{prefix}-%"})
     assert len(money) == RACES
-    replies = dep.store.query("SELECT ticket_id FROM outbox WHERE ticket_id LIKE ?", (f"{prefix}-%",))
+    replies = dep.store.query("SELECT ticket_id FROM outbox WHERE ticket_id LIKE :p", {"p": f"%{prefix}-%"})
     assert len(replies) == RACES
 
 
@@ -84,9 +85,9 @@ def test_interrupted_run_resumes_after_restart(dep: Deployment) -> None:
     # A worker claimed the decision on `crashed`, then died before resuming the run.
     decision = {"type": "accept", "args": None, "reviewer": "reviewer-acme"}
     with dep.store.transaction() as tx:
-        tx.execute("INSERT INTO decisions (thread_id, interrupt_id, decision, reviewer, payload, decided_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?)", (crashed["thread_id"], crashed["interrupts"][0]["id"], "accept",
-                                                 "reviewer-acme", json.dumps(decision), now()))
+        tx.execute(decisions.insert().values(thread_id=crashed["thread_id"], interrupt_id=crashed["interrupts"][0]["id"],
+                                             decision="accept", reviewer="reviewer-acme", payload=json.dumps(decision),
+                                             decided_at=now()))
 
     dep.restart(kill=True)  # SIGKILL: no graceful shutdown
 
@@ -101,5 +102,5 @@ def test_interrupted_run_resumes_after_restart(dep: Deployment) -> None:
                         json={"interrupt_id": view["interrupts"][0]["id"], "type": "accept"})
         assert r.status_code == 200 and r.json()["status"] == "completed"
         assert [row["action"] for row in r.json()["ledger"]].count("issue_refund") == 1
-    claims = dep.store.query("SELECT completed_at FROM decisions WHERE thread_id LIKE ?", (f"{prefix}-%",))
+    claims = dep.store.query("SELECT completed_at FROM decisions WHERE thread_id LIKE :p", {"p": f"%{prefix}-%"})
     assert len(claims) == 2 and all(c["completed_at"] for c in claims)

@@ -48,7 +48,7 @@ def test_console_assets_are_served_and_nothing_else(dep: Deployment, client: htt
 
 
 def _outbox(dep: Deployment, thread_id: str) -> list[str]:
-    return [str(row["body"]) for row in dep.store.query("SELECT body FROM outbox WHERE ticket_id = ?", (thread_id,))]
+    return [str(row["body"]) for row in dep.store.query("SELECT body FROM outbox WHERE ticket_id = :t", {"t": thread_id})]
 
 
 def test_console_flow_edit_then_second_decision_is_409(dep: Deployment, client: httpx.Client) -> None:

@@ -61,15 +61,16 @@ def test_a_crash_while_applying_loses_and_duplicates_nothing(crashing: Deploymen
     assert len(applied) == len(set(applied))  # nothing twice
     assert gated <= set(applied)  # nothing lost
     assert done["outbox"] and all(row["status"] == "done" for row in done["outbox"])
-    refunds = dep.store.query("SELECT COUNT(*) AS n FROM money WHERE ticket_id = ?", (ticket_id,))
+    refunds = dep.store.query("SELECT COUNT(*) AS n FROM money WHERE ticket_id = :t", {"t": done["thread_id"]})
     assert int(str(refunds[0]["n"])) == 1
-    replies = dep.store.query("SELECT COUNT(*) AS n FROM outbox WHERE ticket_id = ?", (ticket_id,))
+    replies = dep.store.query("SELECT COUNT(*) AS n FROM outbox WHERE ticket_id = :t", {"t": done["thread_id"]})
     assert int(str(replies[0]["n"])) == 1
 
 
 def test_a_poisoned_claim_left_by_an_old_release_does_not_block_start_up(crashing: Deployment) -> None:
     import json
 
+    from tools.schema import decisions
     from tools.store import now
 
     dep = crashing
@@ -83,9 +84,9 @@ def test_a_poisoned_claim_left_by_an_old_release_does_not_block_start_up(crashin
             nested = {"a": nested}
         payload = {"type": "edit", "reviewer": "old-release", "args": {"actions": [{"id": "a4-send_reply", "args": nested}]}}
         with dep.store.transaction() as tx:  # what an older release could claim before decisions were validated
-            tx.execute("INSERT INTO decisions (thread_id, interrupt_id, decision, reviewer, payload, decided_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (ticket_id, view["interrupts"][0]["id"], "edit", "old-release",
-                                                     json.dumps(payload), now()))
+            tx.execute(decisions.insert().values(thread_id=view["thread_id"], interrupt_id=view["interrupts"][0]["id"],
+                                                 decision="edit", reviewer="old-release", payload=json.dumps(payload),
+                                                 decided_at=now()))
         _serve(dep)  # starts (readiness answered) despite the poisoned claim
         other = client.post(f"{dep.url}/v1/tickets", json={**REFUND, "id": f"{ticket_id}-next"},
                             headers=dep.headers("submitter@acme"))

@@ -17,7 +17,6 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
 from api.auth import Submitter, insert_key, list_keys, revoke_key
-from api.db import API_SCHEMA
 from api.ratelimit import rate_limited
 from api.routers import keys
 from cli.common import CliError
@@ -47,9 +46,7 @@ def make_app(store: Store, submit_limit: str = "3/minute") -> FastAPI:
 
 @pytest.fixture()
 def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "support.db")
-    s.ensure(API_SCHEMA)
-    return s
+    return Store.sqlite(tmp_path / "support.db")
 
 
 @pytest.fixture()

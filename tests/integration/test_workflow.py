@@ -87,7 +87,7 @@ def test_accept_applies_each_action_once_and_a_second_decision_changes_nothing(d
     done = desk.decide(thread, {"type": "accept", "reviewer": "maya"})
     assert done["status"] == "completed"
     assert _ledger_actions(done).count("issue_refund") == 1
-    outbox = desk.store.query("SELECT body FROM outbox WHERE ticket_id = ?", (thread,))
+    outbox = desk.store.query("SELECT body FROM outbox WHERE ticket_id = :t", {"t": thread})
     assert len(outbox) == 1 and "[kb-" in str(outbox[0]["body"])
     with pytest.raises(NotPending) as again:
         desk.decide(thread, {"type": "accept", "reviewer": "sam"})
@@ -102,7 +102,7 @@ def test_edit_sends_the_edited_reply_and_drops_unkept_actions(desk: Any, new_id:
     done = desk.decide(thread, {"type": "edit", "args": {"reply": "Hi Priya, billing is on it. — Quillstack Support",
                                                          "actions": [reply_id]}})
     assert "issue_refund" not in _ledger_actions(done)
-    outbox = desk.store.query("SELECT body FROM outbox WHERE ticket_id = ?", (thread,))
+    outbox = desk.store.query("SELECT body FROM outbox WHERE ticket_id = :t", {"t": thread})
     assert [row["body"] for row in outbox] == ["Hi Priya, billing is on it. — Quillstack Support"]
     assert done["decisions"][-1]["changes"]["reply_edited"] is True
 
@@ -198,7 +198,7 @@ def test_agent_inbox_edit_shape_is_understood(desk: Any, new_id: Any) -> None:
     done = desk.decide(thread, [{"type": "edit", "args": edited}])
     assert done["status"] == "completed"
     assert "issue_refund" not in _ledger_actions(done)
-    assert [r["body"] for r in desk.store.query("SELECT body FROM outbox WHERE ticket_id = ?", (thread,))] == ["Edited in the inbox."]
+    assert [r["body"] for r in desk.store.query("SELECT body FROM outbox WHERE ticket_id = :t", {"t": thread})] == ["Edited in the inbox."]
 
 
 def test_learning_report_counts_edits_overrides_and_knowledge_gaps(desk: Any, new_id: Any) -> None:

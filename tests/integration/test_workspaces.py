@@ -188,7 +188,7 @@ def test_engines_are_built_lazily_and_the_cache_is_bounded(tmp_path: Path) -> No
     from tools.store import Store
 
     settings = Settings(state_dir=tmp_path / "state", data_dir=REPO / "data", max_engines=1)
-    workspaces = Workspaces(settings, Store(settings.sqlite_path))
+    workspaces = Workspaces(settings, Store.sqlite(settings.sqlite_path))
     workspaces.create("one", knowledge_only(tmp_path / "one"))
     workspaces.create("two", knowledge_only(tmp_path / "two"))
     first = workspaces.get("one")

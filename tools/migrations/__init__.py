@@ -1,0 +1,1 @@
+"""Alembic migrations of the store (see ``tools/migrations/env.py``)."""
