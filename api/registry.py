@@ -49,6 +49,7 @@ class Registration:
 
     thread_id: str
     created: bool
+    ticket_id: str
 
 
 def register(store: Store, who: Principal, ticket: dict[str, Any], idempotency_key: str | None,
@@ -61,27 +62,27 @@ def register(store: Store, who: Principal, ticket: dict[str, Any], idempotency_k
     thread_id = thread_id_for(who.tenant, ticket["id"])
     with store.transaction(lock=f"submit:{thread_id}") as tx:
         if idempotency_key:
-            row = tx.execute(select(a.thread_id, a.ticket).where(a.tenant == who.tenant, a.idempotency_key == idempotency_key)
-                             ).mappings().first()
+            row = tx.execute(select(a.thread_id, a.ticket_id, a.ticket)
+                             .where(a.tenant == who.tenant, a.idempotency_key == idempotency_key)).mappings().first()
             if row is not None:
                 if not _same_ticket(str(row["ticket"]), ticket, id_given):
                     raise KeyReused("this Idempotency-Key was used for a different ticket; send a new key for a new ticket")
-                return Registration(str(row["thread_id"]), created=False)
+                return Registration(str(row["thread_id"]), created=False, ticket_id=str(row["ticket_id"]))
         known = tx.execute(select(a.thread_id).where(a.tenant == who.tenant, a.ticket_id == ticket["id"])).scalar()
         if known is not None:
-            return Registration(str(known), created=False)
+            return Registration(str(known), created=False, ticket_id=ticket["id"])
         inserted = tx.execute(insert_for(tx, t.api_tickets).values(
             thread_id=thread_id, tenant=who.tenant, ticket_id=ticket["id"], idempotency_key=idempotency_key,
             submitted_by=who.label, ticket=json.dumps(ticket), status="queued", created_at=now(), updated_at=now(),
-        ).on_conflict_do_nothing()).rowcount
-    if not inserted:  # PostgreSQL: a concurrent submit with the same idempotency key or id won the unique key
-        rows = store.query(select(a.thread_id).where(a.tenant == who.tenant, or_(
+        ).on_conflict_do_nothing().returning(a.thread_id)).first()
+    if inserted is None:  # PostgreSQL: a concurrent submit with the same idempotency key or id won the unique key
+        rows = store.query(select(a.thread_id, a.ticket_id).where(a.tenant == who.tenant, or_(
             a.idempotency_key == idempotency_key, a.ticket_id == ticket["id"])))
         if not rows:
             raise TicketConflict(f"ticket id '{ticket['id']}' is already in use; choose another id")
-        return Registration(str(rows[0]["thread_id"]), created=False)
+        return Registration(str(rows[0]["thread_id"]), created=False, ticket_id=str(rows[0]["ticket_id"]))
     audit(store, thread_id, "ticket.submitted", who.label, {"idempotency_key": idempotency_key})
-    return Registration(thread_id, created=True)
+    return Registration(thread_id, created=True, ticket_id=ticket["id"])
 
 
 def owned(store: Store, ticket_id: str, tenant: str) -> dict[str, Any] | None:

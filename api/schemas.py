@@ -35,6 +35,7 @@ class Accepted(BaseModel):
     """A submit accepted with ``wait=false``: poll ``location``."""
 
     thread_id: str
+    ticket_id: str
     status: str
     location: str
 

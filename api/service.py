@@ -226,10 +226,10 @@ class SupportDesk:
         with self.store.transaction(lock=f"decide:{thread_id}") as tx:
             claimed = tx.execute(insert_for(tx, t.decisions).values(
                 thread_id=thread_id, interrupt_id=interrupt_id, decision=decision["type"], reviewer=decision["reviewer"],
-                payload=json.dumps(decision), decided_at=now()).on_conflict_do_nothing()).rowcount
-            if claimed:
+                payload=json.dumps(decision), decided_at=now()).on_conflict_do_nothing().returning(t.decisions.c.thread_id)).first()
+            if claimed is not None:
                 outbox.write(tx, thread_id, interrupt_id, approved)
-        if not claimed:  # the primary key (thread, interrupt) refused a second claim
+        if claimed is None:  # the primary key (thread, interrupt) refused a second claim
             raise NotPending("this review was already decided", self._last_decision(thread_id, interrupt_id))
 
     def finish(self, thread_id: str) -> list[dict[str, Any]]:
@@ -289,8 +289,9 @@ class SupportDesk:
         rows = self.store.query(select(d.thread_id, d.interrupt_id, d.payload)
                                 .where(d.completed_at.is_(None), d.decided_at < (before or "9999")))
         threads = [(str(r["thread_id"]), str(r["interrupt_id"]), str(r["payload"])) for r in rows]
-        claimed = {t for t, _, _ in threads}
-        threads += [(t, "", "") for t in dict.fromkeys(a["thread_id"] for a in outbox.pending(self.store)) if t not in claimed]
+        claimed = {thread for thread, _, _ in threads}
+        threads += [(thread, "", "") for thread in dict.fromkeys(a["thread_id"] for a in outbox.pending(self.store))
+                    if thread not in claimed]
         for thread_id, interrupt_id, payload in threads:
             try:
                 self._continue(thread_id, interrupt_id, payload)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from tools import outbox
 from tools import schema as t
 from tools.helpdesk import EmbeddedHelpdesk
+from tools.pii import redact
 from tools.store import Store, Tx, now
 
 Executor = Callable[[Tx, dict[str, Any], dict[str, Any]], dict[str, Any]]
@@ -99,7 +100,8 @@ class ActionRunner:
                                          summary=args.get("summary", ""), needs=json.dumps(args.get("needs", [])))}
 
     def _notify(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
-        return {"notification_id": _insert(tx, t.notifications, team=args["team"], message=args["message"])}
+        # Automatic internal notifications never carry card data or IBANs, whatever the store keeps (SUPPORT_STORE_PII).
+        return {"notification_id": _insert(tx, t.notifications, team=args["team"], message=redact(str(args["message"])).text)}
 
     def _knowledge_gap(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
         return {"gap_id": _insert(tx, t.knowledge_gaps, workspace=self.workspace, ticket_id=ticket["id"],

@@ -58,9 +58,10 @@ class EmbeddedHelpdesk:
         """Add tags; returns those that were new."""
         added = []
         for tag in tags:
-            cur = tx.execute(insert_for(tx, t.tags).values(ticket_id=ticket_id, tag=tag, visibility=visibility,
-                                                               created_at=now()).on_conflict_do_nothing())
-            if cur.rowcount:
+            # RETURNING, not rowcount: an INSERT's rowcount is not reported on every driver (psycopg via SQLAlchemy: -1).
+            new = tx.execute(insert_for(tx, t.tags).values(ticket_id=ticket_id, tag=tag, visibility=visibility, created_at=now())
+                             .on_conflict_do_nothing().returning(t.tags.c.tag)).first()
+            if new is not None:
                 added.append(tag)
         return added
 

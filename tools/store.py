@@ -114,6 +114,12 @@ class Store:
         )
         return cls(engine, migrate=migrate)
 
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file (None on PostgreSQL)."""
+        database = self.engine.url.database
+        return Path(database) if self.dialect == "sqlite" and database else None
+
     @classmethod
     def from_settings(cls, settings: Settings, pool_size: int | None = None, migrate: bool = True) -> Store:
         """The store of the configured database: PostgreSQL when ``SUPPORT_DATABASE_URL`` is set, else SQLite."""

@@ -46,9 +46,10 @@ def decide(request: Request, ticket_id: str, body: ReviewIn, who: Reviewer) -> A
     row = registry.owned(desk.store, ticket_id, who.tenant)
     if row is None:
         raise HTTPException(404, f"unknown ticket '{ticket_id}'")
+    thread_id = str(row["thread_id"])
     decision = body.model_dump(exclude={"interrupt_id"}, exclude_none=True)
     try:
-        view = desk.decide(ticket_id, decision, interrupt_id=body.interrupt_id, reviewer=who.label)
+        view = desk.decide(thread_id, decision, interrupt_id=body.interrupt_id, reviewer=who.label)
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from exc
     except InvalidDecision as exc:
@@ -58,11 +59,11 @@ def decide(request: Request, ticket_id: str, body: ReviewIn, who: Reviewer) -> A
             raise HTTPException(404, f"ticket '{ticket_id}' has no interrupt '{body.interrupt_id}' "
                                      "(GET the ticket for its pending interrupt ids)") from exc
         decided = exc.decided
-        registry.audit(desk.store, ticket_id, "review.refused", who.label,
+        registry.audit(desk.store, thread_id, "review.refused", who.label,
                        {"interrupt_id": body.interrupt_id, "decided_by": decided.get("reviewer")})
         return JSONResponse({"detail": f"interrupt '{body.interrupt_id}' was already decided by "
                                        f"{decided.get('reviewer')} at {decided.get('decided_at')}",
                              "decided": decided}, status_code=409)
     registry.after_decision(desk, view, who, {"interrupt_id": body.interrupt_id, "type": body.type})
-    view["history"] = current_view(desk, ticket_id, row).get("history", [])
+    view["history"] = current_view(desk, thread_id, row).get("history", [])
     return view

@@ -75,7 +75,7 @@ def submit(
         raise HTTPException(409, str(exc)) from exc
     except registry.KeyReused as exc:
         raise HTTPException(422, str(exc)) from exc
-    location = f"/v1/tickets/{reg.thread_id}"
+    location = f"/v1/tickets/{reg.ticket_id}"
     response.headers["Location"] = location
     row = registry.owned(desk.store, reg.thread_id, who.tenant) or {}
     if not reg.created and row.get("status") in ("done", "failed"):
@@ -88,7 +88,8 @@ def submit(
     elif reg.created:
         background.add_task(registry.run_submission, desk, reg.thread_id)
     # wait=false, or a retry arriving while the first request still runs the ticket
-    return Response(json.dumps({"thread_id": reg.thread_id, "status": row.get("status", "queued"), "location": location}),
+    return Response(json.dumps({"thread_id": reg.thread_id, "ticket_id": reg.ticket_id, "status": row.get("status", "queued"),
+                                "location": location}),
                     status_code=202, media_type="application/json", headers={"Location": location})
 
 
@@ -99,13 +100,14 @@ def get_ticket(request: Request, ticket_id: str, who: Reader) -> Any:
     row = registry.owned(desk.store, ticket_id, who.tenant)
     if row is None:
         raise HTTPException(404, f"unknown ticket '{ticket_id}'")
-    return current_view(desk, ticket_id, row)
+    return current_view(desk, str(row["thread_id"]), row)
 
 
 @router.get("/{ticket_id}/audit", response_model=list[AuditEvent], responses=ERRORS, summary="A ticket's audit trail")
 def audit(request: Request, ticket_id: str, who: Reviewer) -> Any:
     """Submits, runs, decision claims, decisions and every applied action, oldest first."""
     desk = _desk(request)
-    if registry.owned(desk.store, ticket_id, who.tenant) is None:
+    row = registry.owned(desk.store, ticket_id, who.tenant)
+    if row is None:
         raise HTTPException(404, f"unknown ticket '{ticket_id}'")
-    return registry.trail(desk, ticket_id)
+    return registry.trail(desk, str(row["thread_id"]))

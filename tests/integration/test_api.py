@@ -73,8 +73,11 @@ def test_other_tenants_cannot_see_or_decide(dep: Deployment, client: httpx.Clien
         assert r.status_code == 404 and "unknown ticket" in r.json()["detail"]
         queue = client.get(f"{dep.url}/v1/reviews", headers=dep.headers(who)).json()
         assert tid not in {item["thread_id"] for item in queue}
-    r = submit(client, dep, {"id": tid, **REFUND}, who="submitter@globex")
-    assert r.status_code == 409 and "already in use" in r.json()["detail"]
+    # Ticket ids are per workspace: globex may use the same id; it gets its own run and learns nothing of acme's.
+    r = submit(client, dep, {**REFUND, "id": refund["ticket"]["id"]}, who="submitter@globex")
+    assert r.status_code == 201, r.text
+    assert r.json()["thread_id"] != tid and r.json()["ticket"]["id"] == refund["ticket"]["id"]
+    assert r.headers["Location"] == f"/v1/tickets/{refund['ticket']['id']}"
     # still pending for its own tenant
     r = client.get(f"{dep.url}/v1/tickets/{tid}", headers=dep.headers("reviewer@acme"))
     assert r.status_code == 200 and r.json()["status"] == "awaiting_review"
@@ -146,7 +149,7 @@ def test_idempotency_key_returns_the_same_run(dep: Deployment, client: httpx.Cli
     again = submit(client, dep, ticket, headers=key)
     assert first.status_code == 201 and again.status_code == 200
     assert first.json()["thread_id"] == again.json()["thread_id"]
-    assert again.headers["location"] == f"/v1/tickets/{first.json()['thread_id']}"
+    assert again.headers["location"] == f"/v1/tickets/{first.json()['ticket']['id']}"
 
     async def concurrent() -> list[httpx.Response]:  # two retries racing: one run
         key = {**dep.headers("submitter@acme"), "Idempotency-Key": uuid.uuid4().hex}
@@ -160,7 +163,7 @@ def test_idempotency_key_returns_the_same_run(dep: Deployment, client: httpx.Cli
 
 def test_wait_false_returns_202_and_runs_in_background(dep: Deployment, client: httpx.Client) -> None:
     r = submit(client, dep, {"id": f"bg-{uuid.uuid4().hex[:8]}", **REFUND}, params={"wait": "false"})
-    assert r.status_code == 202 and r.headers["location"] == f"/v1/tickets/{r.json()['thread_id']}"
+    assert r.status_code == 202 and r.headers["location"] == f"/v1/tickets/{r.json()['ticket_id']}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         view = client.get(f"{dep.url}{r.headers['location']}", headers=dep.headers("submitter@acme")).json()

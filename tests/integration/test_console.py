@@ -59,7 +59,8 @@ def test_console_flow_edit_then_second_decision_is_409(dep: Deployment, client: 
 
     queue = client.get(f"{dep.url}/v1/reviews", params={"limit": 200}, headers=reviewer)
     assert queue.status_code == 200
-    item = next(i for i in queue.json() if i["thread_id"] == tid)
+    item = next(i for i in queue.json() if i["ticket_id"] == tid)
+    thread = item["thread_id"]
     for field in ("priority", "category", "sla_hours", "risk_flags", "age_minutes", "sla_remaining_minutes", "tiers"):
         assert field in item, field
     assert item["category"] == "refund" and "never_without_approval" in item["tiers"]
@@ -79,7 +80,7 @@ def test_console_flow_edit_then_second_decision_is_409(dep: Deployment, client: 
     r = client.post(review, json={"interrupt_id": interrupt["id"], "type": "edit", "args": {"reply": "x", "actions": ["nope"]}},
                     headers=reviewer)
     assert r.status_code == 422 and "unknown action ids" in r.json()["detail"]
-    assert _outbox(dep, tid) == []
+    assert _outbox(dep, thread) == []
 
     edited = f"Hi Priya, the refund of INV-20931 is approved ({tid}). — Quillstack Support"
     r = client.post(review, json={"interrupt_id": interrupt["id"], "type": "edit", "args": {"reply": edited}}, headers=reviewer)
@@ -91,10 +92,10 @@ def test_console_flow_edit_then_second_decision_is_409(dep: Deployment, client: 
     sent = [row for row in done["ledger"] if row["action"] == "send_reply"]
     assert len(sent) == 1 and json.loads(sent[0]["args"])["body"] == edited
     assert [row["action"] for row in done["ledger"]].count("issue_refund") == 1
-    assert _outbox(dep, tid) == [edited]
+    assert _outbox(dep, thread) == [edited]
 
     queue = client.get(f"{dep.url}/v1/reviews", params={"limit": 200}, headers=reviewer).json()
-    assert tid not in {i["thread_id"] for i in queue}
+    assert tid not in {i["ticket_id"] for i in queue}
 
     # a second reviewer's stale page: 409 with who and when, nothing applied again
     r = client.post(review, json={"interrupt_id": interrupt["id"], "type": "accept"}, headers=dep.headers("admin@acme"))
@@ -102,7 +103,7 @@ def test_console_flow_edit_then_second_decision_is_409(dep: Deployment, client: 
     conflict = r.json()
     assert conflict["decided"]["reviewer"] == "reviewer-acme" and conflict["decided"]["decided_at"]
     assert "already decided by reviewer-acme at " + conflict["decided"]["decided_at"] in conflict["detail"]
-    assert _outbox(dep, tid) == [edited]
+    assert _outbox(dep, thread) == [edited]
     assert client.get(f"{dep.url}/v1/tickets/{tid}", headers=reviewer).json()["ledger"] == done["ledger"]
 
 
@@ -120,10 +121,10 @@ def test_console_flow_redraft_then_reject(dep: Deployment, client: httpx.Client)
     again = r.json()
     assert again["status"] == "awaiting_review" and again["interrupts"] and again["interrupts"][0]["id"] != old
     queue = client.get(f"{dep.url}/v1/reviews", params={"limit": 200}, headers=reviewer).json()
-    assert next(i for i in queue if i["thread_id"] == tid)["interrupt_id"] == again["interrupts"][0]["id"]
+    assert next(i for i in queue if i["ticket_id"] == tid)["interrupt_id"] == again["interrupts"][0]["id"]
 
     r = client.post(review, json={"interrupt_id": again["interrupts"][0]["id"], "type": "ignore"}, headers=reviewer)
     assert r.status_code == 200 and r.json()["status"] == "rejected"
     gated = {a["name"] for a in again["interrupts"][0]["action_request"]["args"]["actions"]}
     assert not gated & {row["action"] for row in r.json()["ledger"]}
-    assert _outbox(dep, tid) == []
+    assert _outbox(dep, first["thread_id"]) == []

@@ -118,7 +118,7 @@ def test_cli_lists_and_revokes(store: Store, keyring: dict[str, str], monkeypatc
     from cli.main import _command
     from tools.settings import get_settings
 
-    monkeypatch.setenv("SUPPORT_STATE_DIR", str(store.path.parent))
+    monkeypatch.setenv("SUPPORT_STATE_DIR", str(store.path.parent if store.path else ""))
     monkeypatch.setenv("SUPPORT_DATABASE_URL", "")
     get_settings.cache_clear()
     parser = argparse.ArgumentParser()

@@ -58,6 +58,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, warm_index: Path) -> It
     try:
         dep = Deployment("postgres", make_state_dir(tmp_path_factory, warm_index, "pg-outage"), via_proxy)
         dep.env["SUPPORT_DB_TIMEOUT_S"] = "2"
+        dep.env["SUPPORT_RATE_LIMIT_SUBMIT"] = "off"  # refused submits are all retried at once afterwards
         dep.start()
         yield dep, proxy
     finally:
@@ -97,6 +98,7 @@ def _load(dep: Deployment, known: str, prefix: str, until: float, start: int) ->
             except httpx.HTTPError as exc:
                 outcomes.append(Outcome(kind, None, time.monotonic() - began, None, type(exc).__name__, tid))
             n += 1
+            time.sleep(0.1)  # a bounded load: ~10 requests/s per client, not a flood
     return outcomes
 
 

@@ -133,12 +133,19 @@ def test_nothing_crosses_workspaces(two: Deployment, client: httpx.Client) -> No
             if a["name"] == "link_duplicate"} == {a_id}
 
     # Queues: each reviewer sees only their workspace's tickets.
-    acme_queue = {row["thread_id"] for row in client.get(f"{two.url}/v1/reviews", headers=two.headers("reviewer@acme")).json()}
-    solo_queue = {row["thread_id"] for row in client.get(f"{two.url}/v1/reviews", headers=two.headers("reviewer@kb-only")).json()}
+    acme_queue = {row["ticket_id"] for row in client.get(f"{two.url}/v1/reviews", headers=two.headers("reviewer@acme")).json()}
+    solo_queue = {row["ticket_id"] for row in client.get(f"{two.url}/v1/reviews", headers=two.headers("reviewer@kb-only")).json()}
     assert a_id in acme_queue and b_id not in acme_queue
     assert b_id in solo_queue and a_id not in solo_queue
     # Reading another workspace's ticket is a 404, like an unknown id.
     assert client.get(f"{two.url}/v1/tickets/{a_id}", headers=two.headers("reviewer@kb-only")).status_code == 404
+    # Ids are per workspace: kb-only may use acme's id — neither blocked (409) nor told that it exists elsewhere.
+    r = submit(client, two, {"id": a_id, "subject": "Tariff change", "body": "How do I switch to the Fixed tariff?"},
+               who="submitter@kb-only")
+    assert r.status_code == 201, r.text
+    assert "Acme" not in json.dumps(r.json()) and r.json()["ticket"]["subject"] == "Tariff change"
+    mine = client.get(f"{two.url}/v1/tickets/{a_id}", headers=two.headers("reviewer@acme")).json()
+    assert mine["ticket"]["subject"] == subject and mine["status"] == "awaiting_review"
 
 
 def test_knowledge_gaps_and_reports_stay_in_their_workspace(two: Deployment, client: httpx.Client) -> None:
