@@ -312,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train", type=Path, required=True)
     p.add_argument("--test", type=Path, required=True)
     add_eval_retrieval(evals, _command)
+    from cli.eval_requests import add_eval_requests
+
+    add_eval_requests(evals, _command)
     add_commands(sub, _command)
     _command(sub, "index", cmd_index, "rebuild the index and the classifier", json_output=False)
     kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)

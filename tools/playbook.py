@@ -1,9 +1,14 @@
-"""The support playbook as functions: SLA targets, priority and escalation rules, required info.
+"""The support playbook as functions: SLA targets, priority and escalation rules, required info, request types.
 
 Everything comes from ``playbook.yaml``; nothing here is decided by a model. A workspace without
 one gets the generic playbook in ``tools/defaults/playbook.yaml``, and a workspace playbook that
 lacks a section gets it from there (see :func:`with_generic`). Vocabularies (plans, kinds,
 authority levels) are read from the playbook by :func:`vocabularies`, never fixed in code.
+
+``requests`` lists what a customer can ask for (refund, cancel_subscription, policy_question …): a
+description, the action it proposes (or none for a question), how to fill that action's arguments, example
+phrases and optional patterns; ``request_settings`` holds the detector's thresholds. Both are validated
+with pydantic (:class:`RequestType`, :class:`RequestSettings`); a playbook without them gets the generic ones.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tools.action_args import ARG_NAMES, KNOWN_ACTIONS, ArgRule, Currency
 from tools.formats import yaml_error
 
 PRIORITIES = ["low", "normal", "high", "urgent"]
@@ -98,7 +105,92 @@ def check_playbook(raw: dict[str, Any]) -> list[tuple[str, str]]:
             for reason in _rule_problems(rule, vocab)]
     bad += [("required_info", f"'{key}' needs a valid regular expression under pattern")
             for key, info in (raw.get("required_info") or {}).items() if not _compiles(str((info or {}).get("pattern", "")))]
+    bad += _request_problems(raw)
     return bad
+
+
+class RequestType(BaseModel):
+    """One kind of request a customer can make (a ``requests.<name>`` entry)."""
+
+    model_config = ConfigDict(extra="forbid")
+    description: str = Field(min_length=1)
+    action: str | None = Field(None, description="The action it proposes; none for a question or a report.")
+    question: bool = Field(False, description="A question to answer: where a question about an action type goes.")
+    args: dict[str, ArgRule] = Field(default_factory=dict)
+    examples: list[str] = Field(min_length=1, description="Typical phrasings, one sentence each, any language.")
+    patterns: list[str] = Field(default_factory=list, description="Regular expressions that signal this request.")
+    negative_patterns: list[str] = Field(default_factory=list, description="Expressions that rule it out in a sentence.")
+
+    @field_validator("patterns", "negative_patterns")
+    @classmethod
+    def _compile(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression '{value[:60]}': {exc}") from None
+        return values
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RequestType:
+        if self.question and self.action:
+            raise ValueError("a question type proposes no action")
+        if self.action and self.action in ARG_NAMES:
+            unknown = sorted(set(self.args) - ARG_NAMES[self.action])
+            if unknown:
+                raise ValueError(f"{self.action} has no argument {', '.join(unknown)} (it has {', '.join(sorted(ARG_NAMES[self.action]))})")
+        return self
+
+
+class RequestSettings(BaseModel):
+    """Thresholds of the request detector (the ``request_settings`` section)."""
+
+    model_config = ConfigDict(extra="forbid")
+    min_confidence: float = Field(0.5, gt=0, lt=1, description="Calibrated probability a request needs to be reported.")
+    pattern_odds: float = Field(20.0, ge=1, le=1000, description="Likelihood ratio of a pattern hit: multiplies its type's odds.")
+    default_currency: Currency | None = Field(None, description="Currency of an amount written without one.")
+    correct_spelling: bool = Field(True, description="Read misspelt words as the closest word of the examples.")
+    background: list[str] = Field(default_factory=list, description="Sentences that ask for nothing (greetings, context).")
+
+
+def request_types(raw: dict[str, Any]) -> dict[str, RequestType]:
+    """The playbook's request types, parsed (the generic ones when it has none); ``ValueError`` if invalid."""
+    section = raw.get("requests") if raw.get("requests") is not None else _generic().get("requests")
+    if not isinstance(section, dict) or not section:
+        raise ValueError("requests must map each request type to {description, action, args, examples}")
+    return {str(name): RequestType.model_validate(spec) for name, spec in section.items()}
+
+
+def request_settings(raw: dict[str, Any]) -> RequestSettings:
+    """The detector's settings (the generic ones when the playbook has none)."""
+    section = raw.get("request_settings") if raw.get("request_settings") is not None else _generic().get("request_settings")
+    return RequestSettings.model_validate(section or {})
+
+
+def _request_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    bad: list[tuple[str, str]] = []
+    section = raw.get("requests")
+    if section is not None and (not isinstance(section, dict) or not section):
+        return [("requests", "requests must map each request type to {description, action, args, examples}")]
+    known = KNOWN_ACTIONS | set(raw.get("actions") or {})
+    for name, spec in (section or {}).items():
+        try:
+            kind = RequestType.model_validate(spec)
+        except ValidationError as exc:
+            bad += [("requests", f"requests: type '{name}': {_where(e['loc'])}{e['msg'].removeprefix('Value error, ')}")
+                    for e in exc.errors(include_url=False)[:3]]
+            continue
+        if kind.action and kind.action not in known:
+            bad.append(("requests", f"requests: type '{name}': action '{kind.action}' is not a known action"))
+    try:
+        request_settings(raw)
+    except ValidationError as exc:
+        bad += [("request_settings", f"request_settings: {_where(e['loc'])}{e['msg']}") for e in exc.errors(include_url=False)[:3]]
+    return bad
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    return f"{'.'.join(str(p) for p in loc)}: " if loc else ""
 
 
 def _rule_problems(rule: Any, vocab: dict[str, Any]) -> list[str]:
@@ -168,6 +260,9 @@ class Playbook:
         self.actions: dict[str, str] = raw.get("actions", {})
         self.required_info: dict[str, dict[str, str]] = raw.get("required_info", {})
         self._patterns = {k: re.compile(v["pattern"], re.IGNORECASE) for k, v in self.required_info.items()}
+        #: Request types by name (the generic ones when the playbook has none) and the detector's settings.
+        self.requests: dict[str, RequestType] = request_types(raw)
+        self.request_settings: RequestSettings = request_settings(raw)
 
     @property
     def sign_off(self) -> str:
