@@ -84,6 +84,8 @@ def build_packet(state: State) -> dict[str, Any]:
         "sla_hours": triage["sla_hours"],
         "sla_at_risk": triage["sla_at_risk"],
         "sentiment": triage["sentiment"],
+        "language": triage.get("language", "en"),
+        "language_note": triage.get("language_note", ""),
         "sources": [s for s in sources if s["audience"] == "customer"],
         "reviewer_sources": [s for s in sources if s["audience"] != "customer"],
         "conflicts": state.get("conflicts", []),
@@ -108,6 +110,8 @@ def packet_markdown(packet: dict[str, Any]) -> str:
         f"**SLA** {packet['sla_hours']:g} h{' ⚠ at risk' if packet['sla_at_risk'] else ''} · "
         f"**Sentiment** {e(packet['sentiment'])} · **Owner** {e(packet['suggested_owner'])}",
     ]
+    if packet.get("language_note"):
+        lines.append(f"**Language** ⚠ {e(packet['language_note'])}")
     if packet.get("triage_mode") == "zero-shot":
         lines.append("**Triage** zero-shot from the category descriptions (no labelled tickets): check the category")
     lines.extend(f"**Setup** {e(note)}" for note in packet.get("setup_notes", [])

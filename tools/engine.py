@@ -205,6 +205,7 @@ def load_corpus(settings: Settings, data_dir: Path, progress: Progress | None = 
     rebuilt_index = kb.load_or_build(progress)
     classifier, history, rebuilt_model = _train_classifier(data, embedder, index_dir, progress)
     mode = str(getattr(classifier, "mode", "trained"))
+    _warm_signals()
     return Corpus(data=data, playbook=Playbook(data.playbook), embedder=embedder, kb=kb, classifier=classifier,
                   crm=FileCRM(data.customers), history_vectors=history,
                   rebuilt={"index": rebuilt_index, "classifier": rebuilt_model}, notes=setup_notes(data, mode))
@@ -217,6 +218,15 @@ def data_key(data_dir: Path) -> str:
 
 _ENGINES: dict[tuple[str, str], Engine] = {}
 _LOCK = threading.Lock()
+
+
+def _warm_signals() -> None:
+    """Load the sentiment and language models now, so the first ticket does not pay for them."""
+    from tools.language import detect_language
+    from tools.sentiment import SentimentModel
+
+    SentimentModel.load()
+    detect_language("warm up the language model with a short sentence")
 
 
 def get_engine(settings: Settings | None = None) -> Engine:

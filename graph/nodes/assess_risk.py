@@ -57,6 +57,8 @@ def risk_flags(state: State, text: str) -> list[str]:
         (state.get("draft", {}).get("llm_fallback"), "llm_fallback"),
     ]
     flags.extend(flag for condition, flag in checks if condition)
+    if triage.get("language_note"):
+        flags.append(f"language:{triage['language']}")
     return flags
 
 

@@ -9,7 +9,9 @@ from langgraph.runtime import Runtime
 from graph.context import Context
 from graph.state import State
 from tools.engine import Engine, ticket_text
-from tools.signals import injection_attempt, sentiment
+from tools.language import detect_language
+from tools.sentiment import SentimentModel
+from tools.signals import injection_attempt
 
 
 def customer_facts(engine: Any, ticket: dict[str, Any]) -> dict[str, Any] | None:
@@ -19,6 +21,34 @@ def customer_facts(engine: Any, ticket: dict[str, Any]) -> dict[str, Any] | None
     if ticket.get("email"):
         return engine.crm.find_by_email(ticket["email"])  # type: ignore[no-any-return]
     return None
+
+
+#: Below this the language guess is not trusted enough to re-route a ticket.
+MIN_LANGUAGE_CONFIDENCE = 0.8
+
+
+def _sentiment(text: str) -> tuple[str, float, float]:
+    """Label, its calibrated probability, and a signed score in [-1, 1] (P(positive) - P(negative))."""
+    model = SentimentModel.load()
+    proba = model.probabilities([text])[0]
+    by_label = dict(zip(model.classes, (float(p) for p in proba), strict=True))
+    label = max(by_label, key=by_label.__getitem__)
+    return label, by_label[label], by_label.get("positive", 0.0) - by_label.get("negative", 0.0)
+
+
+def _language_route(engine: Engine, language: str, confidence: float, owner: str) -> tuple[str, str]:
+    """The owner and a packet note when the customer wrote in a language the replies are not written in.
+
+    The playbook's ``languages`` (optional): ``default`` (the drafts' language, ``en``), ``supported``
+    (languages the team replies in; macros exist for them) and ``queue`` (who takes the others).
+    """
+    languages = engine.playbook.raw.get("languages") or {}
+    default = str(languages.get("default", "en"))
+    if language == default or confidence < MIN_LANGUAGE_CONFIDENCE or language in (languages.get("supported") or []):
+        return owner, ""
+    queue = str(languages.get("queue") or owner)
+    return queue, (f"The customer wrote in '{language}'; the draft is in '{default}' (no macro in that language): "
+                   f"have it translated or answered by {queue}.")
 
 
 def triage(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str, Any]:
@@ -41,7 +71,10 @@ def triage(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str,
             extra = {"classifier_category": category, "category_source": "model"}
             category = suggested
         extra["llm"] = llm
-    mood, mood_score = sentiment(text)
+    mood, mood_confidence, mood_score = _sentiment(text)
+    language, language_confidence = detect_language(text)
+    owner = engine.playbook.category(category).get("owner", "support-tier1")
+    owner, language_note = _language_route(engine, language, language_confidence, owner)
     customer = customer_facts(engine, dict(state["ticket"])) or {}
     plan = customer.get("plan", engine.playbook.default_plan)
     facts = {"category": category, "plan": plan, "vip": bool(customer.get("vip")), "sentiment": mood}
@@ -62,9 +95,13 @@ def triage(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str,
             "priority_rules": rules,
             "sentiment": mood,
             "sentiment_score": round(mood_score, 2),
+            "sentiment_confidence": round(mood_confidence, 3),
+            "language": language,
+            "language_confidence": language_confidence,
             "sla_hours": sla,
             "sla_at_risk": engine.playbook.sla_at_risk(sla),
-            "owner": engine.playbook.category(category).get("owner", "support-tier1"),
+            "owner": owner,
+            "language_note": language_note,
             "injection": injection_attempt(text),
             **extra,
         },
