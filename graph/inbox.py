@@ -14,33 +14,26 @@ from __future__ import annotations
 import json
 import math
 import re
-from decimal import Decimal
 from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     PrivateAttr,
     StringConstraints,
     Tag,
     ValidationError,
-    create_model,
     model_validator,
 )
+
+from tools.action_args import EDIT_MODELS, STRICT, Body, Short
 
 REVIEW_ACTION = "approve_support_packet"
 MAX_BYTES = 100_000
 MAX_DEPTH = 8
 _BAD = re.compile("[\x00\ud800-\udfff]")
-_LINE_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]")
 _TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-_EMAIL = re.compile(r"^(?=.{3,254}\Z)(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-                    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z")
-_AMOUNT = re.compile(r"^(?:\d{1,7}|\d{1,3}(?:,\d{3}){1,2})(?:\.\d{1,2})?\Z")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}\Z")  # a key shown in an error; anything else is input, not named
 _ACTION_ID = re.compile(r"^a\d{1,4}-([a-z_]{1,64})\Z")
 
@@ -51,70 +44,9 @@ def clip(text: str, limit: int = 40) -> str:
     return cut + ("…" if len(text) > limit else "")
 
 
-def _one_line(value: str) -> str:
-    if _LINE_CONTROL.search(value):
-        raise ValueError("line breaks and control characters are not allowed here")
-    return value
-
-
-def _text(value: str) -> str:
-    if _TEXT_CONTROL.search(value):
-        raise ValueError("control characters are not allowed")
-    return value
-
-
-def _email(value: str) -> str:
-    if value and not _EMAIL.match(value):  # "" is what a ticket without an address proposes
-        raise ValueError("not a valid email address")
-    return value
-
-
-def _amount(value: object) -> object:
-    if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
-        raise ValueError("an amount is a number like 49.00")
-    if isinstance(value, str):
-        if not _AMOUNT.match(value.strip()):
-            raise ValueError("an amount is a number like 49.00 (at most 2 decimals)")
-        return Decimal(value.strip().replace(",", ""))
-    return Decimal(str(value)) if isinstance(value, float) else value
-
-
-Short = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_one_line)]
-Subject = Annotated[str, StringConstraints(max_length=300), AfterValidator(_one_line)]
-Para = Annotated[str, StringConstraints(max_length=2_000), AfterValidator(_text)]
-Message = Annotated[str, StringConstraints(max_length=5_000), AfterValidator(_text)]
-Body = Annotated[str, StringConstraints(max_length=50_000), AfterValidator(_text)]
-Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
 ActionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
-Invoice = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-./ ]{0,63}$")]
-Amount = Annotated[Decimal, BeforeValidator(_amount), Field(gt=0, le=1_000_000, decimal_places=2)]
-STRICT = ConfigDict(extra="forbid", hide_input_in_errors=True)
-
-
-Listed = Annotated[list[Short], Field(max_length=50)]
-Score = Annotated[float, Field(ge=-1_000, le=1_000)]
-_MONEY = {"invoice": Invoice, "amount": Amount, "reason": Para}
-#: The editable arguments of each action; every field optional (absent = as proposed), no other key allowed.
-ARG_FIELDS: dict[str, dict[str, Any]] = {
-    "send_reply": {"to": Email, "subject": Subject, "body": Body, "citations": Listed},  # a new `to` needs the flag
-    "issue_refund": _MONEY, "issue_credit": _MONEY, "offer_compensation": _MONEY,
-    "create_escalation": {"team": Short, "summary": Para, "needs": Listed},
-    "notify_team": {"team": Short, "message": Message},
-    "add_internal_tag": {"tags": Listed}, "set_tags": {"tags": Listed},
-    "log_knowledge_gap": {"category": Short, "query": Para, "top_score": Score},
-    "set_priority": {"priority": Short}, "assign_owner": {"owner": Short}, "link_duplicate": {"duplicate_of": Short},
-    "add_internal_note": {"body": Message},
-    **{name: {"request": Para} for name in ("legal_statement", "security_change", "close_account", "change_permissions",
-                                            "customer_promise")},
-}
-
-
-def _args_model(name: str, fields: dict[str, Any]) -> type[BaseModel]:
-    optional: dict[str, Any] = {key: (kind | None, None) for key, kind in fields.items()}
-    return create_model(f"{name}_args", __config__=STRICT, **optional)
-
-
-ARGS_MODELS = {name: _args_model(name, fields) for name, fields in ARG_FIELDS.items()}
+#: The editable, typed arguments of each action (shared with the proposals: ``tools.action_args``).
+ARGS_MODELS = EDIT_MODELS
 
 
 class ActionRequest(TypedDict):
@@ -189,6 +121,8 @@ class EditedAction(BaseModel):
     id: ActionId
     name: Short | None = Field(None, description="Must match the id's action; derived from the id if absent.")
     tier: Short | None = Field(None, exclude=True, description="Shown in the payload; policy decides tiers.")
+    status: Literal["ready", "incomplete"] | None = Field(None, exclude=True, description="Shown in the payload; recomputed.")
+    missing: list[Short] | None = Field(None, exclude=True, max_length=20, description="Shown in the payload; recomputed.")
     args: dict[str, Any] | None = None
 
     @model_validator(mode="after")

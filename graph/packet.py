@@ -84,6 +84,8 @@ def build_packet(state: State) -> dict[str, Any]:
         "sla_hours": triage["sla_hours"],
         "sla_at_risk": triage["sla_at_risk"],
         "sentiment": triage["sentiment"],
+        "requests": [{"type": r["type"], "confidence": r["confidence"], "evidence": r["evidence"], "action": r["action"]}
+                     for r in triage.get("requests", [])],
         "language": triage.get("language", "en"),
         "language_note": triage.get("language_note", ""),
         "sources": [s for s in sources if s["audience"] == "customer"],
@@ -132,8 +134,13 @@ def packet_markdown(packet: dict[str, Any]) -> str:
                      + (f" · ⚠ fallback: {e(m['fallback_reason'])}" if m["fallback"] else ""))
         if m.get("analysis"):
             lines.append(f"**Model summary** {e(m['analysis']['summary'])}")
+    if packet.get("requests"):
+        lines.append("**Requests** " + "; ".join(f"{e(r['type'])} ({r['confidence']:.0%})" for r in packet["requests"]))
     esc = packet.get("escalation", {})
     lines.append(f"**Escalation** {e(esc.get('team', 'none'))} — {e(esc.get('reason', ''))}")
+    others = [m for m in esc.get("matched", [])[1:]]
+    if others:
+        lines.append("**Other matching rules** " + "; ".join(f"{e(m['name'])} → {e(m['team'])}" for m in others))
     if "message" in packet:
         lines.append("\n### Customer message\n")
         lines.append(md_quote(packet["message"], MESSAGE_SHOWN))
@@ -160,6 +167,8 @@ def _action_line(a: dict[str, Any]) -> str:
     args = a.get("args") or {}
     shown = [f"{key} {md_inline(args[key])}" for key in ("to", "invoice", "amount") if args.get(key) not in (None, "")]
     detail = f" ({'; '.join(shown)})" if shown else ""
+    if a.get("missing"):
+        detail += f" ⚠ incomplete — missing {', '.join(md_inline(m) for m in a['missing'])}: edit to supply, or drop it"
     return f"- {_code(a['id'])} **{md_inline(a['name'])}** [{md_inline(a['tier'])}, {gate}] — {md_inline(a['why'])}{detail}"
 
 

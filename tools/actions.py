@@ -19,6 +19,7 @@ from tools import outbox
 from tools import schema as t
 from tools.helpdesk import EmbeddedHelpdesk
 from tools.pii import redact
+from tools.schema import thread_id_for
 from tools.store import Store, Tx, now
 
 Executor = Callable[[Tx, dict[str, Any], dict[str, Any]], dict[str, Any]]
@@ -33,9 +34,9 @@ class ActionRunner:
         self.workspace = workspace
         self.helpdesk = EmbeddedHelpdesk(store, workspace)
         self.executors: dict[str, Executor] = {
-            "add_internal_note": lambda tx, tk, a: {"note_id": self.helpdesk.add_note(tx, tk["thread_id"], a["body"])},
-            "add_internal_tag": lambda tx, tk, a: {"added": self.helpdesk.add_tags(tx, tk["thread_id"], a["tags"], "internal")},
-            "set_tags": lambda tx, tk, a: {"added": self.helpdesk.add_tags(tx, tk["thread_id"], a["tags"], "public")},
+            "add_internal_note": lambda tx, tk, a: {"note_id": self.helpdesk.add_note(tx, tk["key"], a["body"])},
+            "add_internal_tag": lambda tx, tk, a: {"added": self.helpdesk.add_tags(tx, tk["key"], a["tags"], "internal")},
+            "set_tags": lambda tx, tk, a: {"added": self.helpdesk.add_tags(tx, tk["key"], a["tags"], "public")},
             "link_duplicate": self._link_duplicate,
             "set_priority": lambda tx, tk, a: self._update(tx, tk, priority=a["priority"]),
             "assign_owner": lambda tx, tk, a: self._update(tx, tk, owner=a["owner"]),
@@ -63,7 +64,8 @@ class ActionRunner:
                 outbox.mark_done(tx, thread_id, action["id"])
                 return {"action_id": action["id"], "name": action["name"], "status": "already_applied",
                         "applied_at": row["applied_at"], "result": json.loads(row["result"])}
-            result = executor(tx, {**ticket, "thread_id": thread_id}, action["args"])
+            # The embedded tools key rows by the ticket, qualified by its workspace (ticket ids are per workspace).
+            result = executor(tx, {**ticket, "key": thread_id_for(self.workspace, str(ticket["id"]))}, action["args"])
             applied_at = now()
             tx.execute(t.ledger.insert().values(
                 thread_id=thread_id, action_id=action["id"], action=action["name"], args=json.dumps(action["args"]),
@@ -87,16 +89,16 @@ class ActionRunner:
         return {"duplicate_of": args["duplicate_of"]}
 
     def _send_reply(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
-        message_id = self.helpdesk.send_reply(tx, ticket["thread_id"], args.get("to", ""), args.get("subject", ""), args["body"])
+        message_id = self.helpdesk.send_reply(tx, ticket["key"], args.get("to", ""), args.get("subject", ""), args["body"])
         return {"outbox_id": message_id}
 
     def _money(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any], kind: str) -> dict[str, Any]:
-        return {f"{kind}_id": _insert(tx, t.money, ticket_id=ticket["thread_id"], customer_id=ticket.get("customer_id"),
+        return {f"{kind}_id": _insert(tx, t.money, ticket_id=ticket["key"], customer_id=ticket.get("customer_id"),
                                       kind=kind, invoice=args.get("invoice"), amount=str(args.get("amount", "")),
                                       reason=args.get("reason", ""))}
 
     def _escalate(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
-        return {"escalation_id": _insert(tx, t.escalations, ticket_id=ticket["thread_id"], team=args["team"],
+        return {"escalation_id": _insert(tx, t.escalations, ticket_id=ticket["key"], team=args["team"],
                                          summary=args.get("summary", ""), needs=json.dumps(args.get("needs", [])))}
 
     def _notify(self, tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +112,7 @@ class ActionRunner:
 
     def _account_change(self, kind: str) -> Executor:
         def run(tx: Tx, ticket: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
-            return {"change_id": _insert(tx, t.account_changes, ticket_id=ticket["thread_id"],
+            return {"change_id": _insert(tx, t.account_changes, ticket_id=ticket["key"],
                                          customer_id=ticket.get("customer_id"), kind=kind, detail=json.dumps(args))}
 
         return run

@@ -30,6 +30,7 @@ from tools.helpdesk import EmbeddedHelpdesk
 from tools.knowledge import KnowledgeBase
 from tools.playbook import Playbook
 from tools.settings import Settings, get_settings
+from tools.requests import RequestDetector
 from tools.store import Store
 
 Progress = Callable[[str, int, int], None]
@@ -70,6 +71,8 @@ class Corpus:
     rebuilt: dict[str, bool]
     #: What the packet should say about this workspace's setup (generic playbook, zero-shot triage …).
     notes: list[str] = field(default_factory=list)
+    #: What customers ask for (the playbook's request types), separately from the topic.
+    requests: RequestDetector | None = None
 
     @property
     def triage_mode(self) -> str:
@@ -206,7 +209,11 @@ def load_corpus(settings: Settings, data_dir: Path, progress: Progress | None = 
     classifier, history, rebuilt_model = _train_classifier(data, embedder, index_dir, progress)
     mode = str(getattr(classifier, "mode", "trained"))
     _warm_signals()
-    return Corpus(data=data, playbook=Playbook(data.playbook), embedder=embedder, kb=kb, classifier=classifier,
+    playbook = Playbook(data.playbook)
+    requests = RequestDetector.for_embedder(playbook, embedder)  # embeds the playbook's example phrases (cached)
+    if progress:
+        progress("request types", 1, 1)
+    return Corpus(data=data, playbook=playbook, embedder=embedder, kb=kb, classifier=classifier, requests=requests,
                   crm=FileCRM(data.customers), history_vectors=history,
                   rebuilt={"index": rebuilt_index, "classifier": rebuilt_model}, notes=setup_notes(data, mode))
 

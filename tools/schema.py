@@ -6,8 +6,8 @@ API's keys, ticket registry and audit trail. Alembic migrations in ``tools/migra
 database from one version of this schema to the next; :func:`tools.store.migrate` runs them.
 
 Ticket ids are unique per workspace. The embedded tools' ``ticket_id`` columns (notes, tags,
-replies, money, escalations, account changes) hold the run's *thread id*, which is unique
-across workspaces (see :func:`thread_id_for`).
+replies, money, escalations, account changes) hold the workspace-qualified ticket id
+(:func:`thread_id_for`: the id itself in ``default``, ``ws~id`` elsewhere).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from langgraph.types import Command, interrupt
 from graph.inbox import REVIEW_ACTION, HumanInterrupt, ReviewDecision, check_proposal, decision_error, new_recipient, parse_decision
 from graph.packet import md_inline, packet_markdown
 from graph.state import State
+from tools.action_args import missing_args
 
 
 def review_payload(state: State, error: str | None = None) -> HumanInterrupt:
@@ -31,7 +32,8 @@ def review_payload(state: State, error: str | None = None) -> HumanInterrupt:
     return {
         "action_request": {
             "action": REVIEW_ACTION,
-            "args": {"reply": reply, "actions": [{"id": a["id"], "name": a["name"], "tier": a["tier"], "args": a["args"]}
+            "args": {"reply": reply, "actions": [{"id": a["id"], "name": a["name"], "tier": a["tier"], "args": a["args"],
+                                                  "status": a.get("status", "ready"), "missing": a.get("missing", [])}
                                                  for a in gated]},
         },
         "config": {"allow_accept": True, "allow_edit": True, "allow_respond": True, "allow_ignore": True},
@@ -51,6 +53,7 @@ def approved_actions(state: State, decision: ReviewDecision) -> tuple[list[dict[
     if decision.type == "ignore":
         return auto, {"rejected": sorted(gated)}
     if decision.type == "accept":
+        _complete(list(gated.values()))
         return auto + list(gated.values()), {}
     check_proposal(decision, list(gated.values()))
     edit = decision.edit
@@ -71,7 +74,19 @@ def approved_actions(state: State, decision: ReviewDecision) -> tuple[list[dict[
     recipient = new_recipient(decision, str(reply["args"].get("to") or "")) if reply else None
     if reply is not None and recipient is not None:
         changes["recipient_changed"] = {"from": reply["args"].get("to"), "to": recipient, "allowed_by": decision.reviewer}
+    _complete(kept)
     return auto + kept, changes
+
+
+def _complete(actions: list[dict[str, Any]]) -> None:
+    """Refuse to approve an action whose required arguments are still missing (an edit may supply them, or drop it)."""
+    problems = []
+    for action in actions:
+        missing = missing_args(action["name"], action["args"], action.get("required", []))
+        if missing:
+            problems.append(f"{action['id']} ({action['name']}) is incomplete: missing {', '.join(missing)}")
+    if problems:
+        raise ValueError("; ".join(problems) + " — edit the action to supply them, or drop it from the decision")
 
 
 _approved = approved_actions  # the name api/service.py imports today

@@ -10,6 +10,7 @@ from graph.context import Context
 from graph.state import State
 from tools.engine import Engine, ticket_text
 from tools.language import detect_language
+from tools.requests import request_actions
 from tools.sentiment import SentimentModel
 from tools.signals import injection_attempt
 
@@ -72,10 +73,12 @@ def triage(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str,
             category = suggested
         extra["llm"] = llm
     mood, mood_confidence, mood_score = _sentiment(text)
+    customer = customer_facts(engine, dict(state["ticket"])) or {}
     language, language_confidence = detect_language(text)
+    found = engine.corpus.requests.detect(text, vector) if engine.corpus.requests is not None else []
+    wanted = request_actions(found, engine.playbook, dict(state["ticket"]), customer, text)
     owner = engine.playbook.category(category).get("owner", "support-tier1")
     owner, language_note = _language_route(engine, language, language_confidence, owner)
-    customer = customer_facts(engine, dict(state["ticket"])) or {}
     plan = customer.get("plan", engine.playbook.default_plan)
     facts = {"category": category, "plan": plan, "vip": bool(customer.get("vip")), "sentiment": mood}
     priority, rules = engine.playbook.priority(category, facts, text)
@@ -102,6 +105,8 @@ def triage(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str,
             "sla_at_risk": engine.playbook.sla_at_risk(sla),
             "owner": owner,
             "language_note": language_note,
+            "requests": [r.model_dump() for r in found],
+            "request_actions": [r.model_dump() for r in wanted],
             "injection": injection_attempt(text),
             **extra,
         },

@@ -114,10 +114,9 @@ def test_fixed_values_and_validation() -> None:
 
 
 def test_edit_models_accept_everything_the_inbox_accepts_and_refuse_unknown_keys() -> None:
-    from graph.inbox import ARG_FIELDS as INBOX_FIELDS
+    from graph.inbox import ARGS_MODELS
 
-    for name, fields in INBOX_FIELDS.items():
-        assert set(fields) <= set(EDIT_MODELS[name].model_fields), name
+    assert ARGS_MODELS is EDIT_MODELS  # a reviewer's edit is checked by the same typed models as the proposal
     assert EDIT_MODELS["issue_refund"].model_validate({"amount": "1,140.00"}).model_dump()["amount"] == Decimal("1140.00")
     with pytest.raises(ValidationError):
         EDIT_MODELS["issue_refund"].model_validate({"amount": "50", "iban": "DE00"})

@@ -164,7 +164,8 @@ def test_the_review_node_applies_only_changed_args_and_records_a_new_recipient()
 
     state: Any = {"proposed_actions": [{**a, "needs_approval": True} for a in GATED]}
     flagged = parse_decision(edit({"id": "a4-send_reply", "args": {**GATED[0]["args"], "to": "ap@northwind.example"}},
-                                  {"id": "a7-issue_refund", "args": {"amount": "39.00"}}, allow_new_recipient=True))
+                                  {"id": "a7-issue_refund", "args": {"amount": "39.00", "currency": "USD"}},
+                                  allow_new_recipient=True))
     approved, changes = _approved(state, flagged)
     assert {a["id"]: a["args"].get("to", a["args"].get("amount")) for a in approved} == {
         "a4-send_reply": "ap@northwind.example", "a7-issue_refund": "39.00"}
