@@ -289,6 +289,12 @@ class Playbook:
             if key == "keywords_any":
                 if not any(word.lower() in text for word in expected):
                     return False
+            elif key == "requests_any":  # what the customer asks for (detected request types)
+                if not set(expected) & set(facts.get("requests", [])):
+                    return False
+            elif key == "not_requests_any":
+                if set(expected) & set(facts.get("requests", [])):
+                    return False
             elif isinstance(expected, list):
                 if facts.get(key) not in expected:
                     return False
