@@ -15,6 +15,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -73,6 +74,20 @@ class Corpus:
     notes: list[str] = field(default_factory=list)
     #: What customers ask for (the playbook's request types), separately from the topic.
     requests: RequestDetector | None = None
+
+    @cached_property
+    def scope_similarity(self) -> float | None:
+        """How close a labelled ticket is to its nearest labelled neighbour, 1st percentile (None without history).
+
+        A new ticket less similar than that to every labelled ticket, with no relevant source either,
+        is about something this workspace does not handle (``out_of_scope``).
+        """
+        history = self.history_vectors
+        if history is None or len(history) < 20:
+            return None
+        sims = history @ history.T
+        np.fill_diagonal(sims, -1.0)
+        return float(np.percentile(sims.max(axis=1), 1))
 
     @property
     def triage_mode(self) -> str:

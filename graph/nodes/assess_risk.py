@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from langgraph.runtime import Runtime
 
 from graph.context import Context
@@ -23,7 +24,24 @@ CONTRACT_CATEGORIES = {"refund", "billing", "cancellation", "outage", "privacy_l
 MONEY_ACTIONS = {"issue_refund", "issue_credit", "offer_compensation"}
 
 
-def risk_flags(state: State, text: str) -> list[str]:
+def out_of_scope(engine: Engine, state: State) -> bool:
+    """No relevant source and less like any labelled ticket than labelled tickets are to each other.
+
+    The similarity floor is the workspace's own (1st percentile of nearest-neighbour similarity
+    among its labelled tickets); without labelled tickets only the sources decide.
+    """
+    retrieval = state.get("retrieval", {})
+    threshold = float(retrieval.get("threshold", 0.5))
+    if float(retrieval.get("top_relevance", 1.0)) >= threshold / 2:
+        return False
+    floor = engine.corpus.scope_similarity
+    vector = state.get("ticket_vector")
+    if floor is None or vector is None:
+        return True
+    return float((engine.corpus.history_vectors @ np.asarray(vector, dtype=np.float32)).max()) < floor
+
+
+def risk_flags(engine: Engine, state: State, text: str) -> list[str]:
     """Every reason a reviewer should look twice."""
     triage, customer = state["triage"], state.get("customer", {})
     flags = []
@@ -47,6 +65,8 @@ def risk_flags(state: State, text: str) -> list[str]:
         (state.get("draft", {}).get("llm_fallback"), "llm_fallback"),
     ]
     flags.extend(flag for condition, flag in checks if condition)
+    if out_of_scope(engine, state):
+        flags.append("out_of_scope")
     if triage.get("language_note"):
         flags.append(f"language:{triage['language']}")
     return flags
@@ -78,6 +98,10 @@ def proposed_actions(engine: Engine, state: State, flags: list[str], esc: dict[s
     ticket, triage, draft = dict(state["ticket"]), state["triage"], state["draft"]
     category = triage["category"]
     record = customer_facts(engine, ticket)
+    owner, owner_why = triage["owner"], f"Owner of the '{category}' queue."
+    if "out_of_scope" in flags:  # no category fits: a person decides where it goes
+        owner = str(engine.playbook.raw.get("out_of_scope_owner", "support-tier1"))
+        owner_why = "No category or source fits this ticket: a person triages it."
     reply_args, reply_missing = fill_args("send_reply", ticket, record, text, known={
         "subject": draft["subject"], "body": draft["body"], "citations": draft["citations"]})
     plan: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = [
@@ -85,7 +109,7 @@ def proposed_actions(engine: Engine, state: State, flags: list[str], esc: dict[s
          "Internal tags make the queue searchable.", {}),
         ("set_priority", {"priority": triage["priority"]},
          f"Playbook rules: {', '.join(triage['priority_rules']) or 'category default'}.", {}),
-        ("assign_owner", {"owner": triage["owner"]}, f"Owner of the '{category}' queue.", {}),
+        ("assign_owner", {"owner": owner}, owner_why, {}),
         ("send_reply", reply_args, "Customer-facing reply drafted from cited sources."
          + (" No recipient: neither the ticket nor the customer record has an email address." if reply_missing else ""),
          {"missing": reply_missing, "required": ["to"]}),
@@ -122,7 +146,7 @@ def proposed_actions(engine: Engine, state: State, flags: list[str], esc: dict[s
 def assess_risk(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str, Any]:
     """Decide flags, escalation and actions, and assemble the support packet."""
     text = ticket_text(dict(state["ticket"]))
-    flags = risk_flags(state, text)
+    flags = risk_flags(engine, state, text)
     esc = escalation(engine, state, text)
     actions = proposed_actions(engine, state, flags, esc, text)
     update = {"risk_flags": flags, "escalation": esc, "proposed_actions": actions}

@@ -108,3 +108,11 @@ def test_a_draft_has_no_heading_no_fragment_and_no_repeated_placeholder(desk: An
         assert len(sentence.split()) >= 4 and not sentence.startswith("#") and not sentence.endswith(":"), fact
     assert "{" not in reply and not re.search(r"\b(\w+(?: \w+){1,3}), \1\b", reply, re.I)
     assert not any("  " in line or line.strip() in (",", ".") for line in reply.splitlines())  # no empty slot left
+
+
+def test_a_ticket_about_nothing_the_playbook_covers_is_out_of_scope(desk: Any, new_id: Any) -> None:
+    view = _submit(desk, new_id, "Lunch", "Can you recommend a good pizza place near the office for our team lunch?")
+    assert "out_of_scope" in view["packet"]["risk_flags"]
+    assert _actions(view)["assign_owner"]["why"].startswith("No category or source fits")
+    inside = _submit(desk, new_id, "Signing order", "How do I make the second signer wait until the first has signed?")
+    assert "out_of_scope" not in inside["packet"]["risk_flags"]
