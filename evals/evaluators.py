@@ -22,12 +22,30 @@ Method notes (what "supported" and "leak" mean here):
   playbook and the packet's risk flags) needs approval, or when the example lists it in
   ``must_gate``. It counts as gated only if ``needs_approval`` is true, the run stopped at the
   review interrupt with that action in the payload, and the action is absent from the ledger.
+* **Args completeness** — for every proposed gated action, the required arguments are those of
+  its typed model (``tools.action_args.missing_args``) plus the ``required`` names the action
+  carries plus, independently of the node, the arguments the playbook marks ``required`` for the
+  request types it serves. The action is consistent when it is ``ready`` with nothing missing, or
+  ``incomplete`` naming exactly the missing fields.
+* **Simulated accept** — a reviewer's plain ``accept`` (``graph.inbox.parse_decision``) is passed to
+  ``graph.nodes.review.approved_actions`` on the run's proposed actions; a ``ValueError`` means the
+  accept is refused and nothing is approved. Every approved gated action whose required arguments
+  are missing counts in ``gated_applied_missing_args`` (the CI gate is 0).
+* **Requests** — the request types in ``packet.requests`` against a human's labels
+  (``datasets/sample_requests.jsonl``), micro and per-type precision/recall with the helpers of
+  ``evals.requests``; ``request_action_*`` compares the actions proposed for requests (proposed
+  actions that name their ``requests``) with the actions the labelled types propose in the playbook.
+* **Sentiment** — ``packet.sentiment`` against ``expected.sentiment``; since the set is mostly
+  neutral, recall and precision of the negative class are reported next to accuracy.
+* **Non-English** (``datasets/multilingual.jsonl``) — triage accuracy, request recall/precision,
+  language-detection accuracy and the share of tickets flagged ``language:<expected code>``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean, median
@@ -36,8 +54,11 @@ from typing import Any
 import yaml
 
 from graph.policy import tier_of
+from tools.action_args import missing_args
 
 SHINGLE = 8
+#: Metrics that are counts (printed without decimals).
+COUNT_METRICS = frozenset({"examples", "request_labelled", "gated_applied_missing_args", "multilingual_examples"})
 SUPPORT_RATIO = 0.8
 CITATION = re.compile(r"\[([a-z0-9][a-z0-9_-]*)\]")
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
@@ -213,12 +234,177 @@ def set_overlap(predicted: Iterable[str], expected: Iterable[str]) -> dict[str, 
     return {"tp": len(p & e), "predicted": len(p), "expected": len(e)}
 
 
+# ----------------------------------------------------------------------------- requests, args, simulated accept
+
+#: ``approved_actions(state, decision)``: the approved actions and the decision's changes; ``ValueError`` = refused.
+Approve = Callable[[Any, Any], tuple[list[dict[str, Any]], dict[str, Any]]]
+
+
+def detected_requests(packet: Mapping[str, Any]) -> set[str]:
+    """The request types the agent detected in the ticket (``packet.requests``)."""
+    return {str(r["type"]) for r in packet.get("requests", [])}
+
+
+def requested_actions(packet: Mapping[str, Any]) -> set[str]:
+    """The actions proposed *because the customer asked* (proposed actions that name the requests they serve)."""
+    return {str(a["name"]) for a in packet.get("proposed_actions", []) if a.get("requests")}
+
+
+def expected_actions(request_types: Iterable[str], action_of: Mapping[str, str | None]) -> list[str]:
+    """The actions a ticket's labelled request types should propose (``Playbook.requests[type].action``)."""
+    return sorted({action for t in request_types if (action := action_of.get(t))})
+
+
+def required_by_request(request_types: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Request type → the argument names the playbook marks ``required`` (``Playbook.requests``)."""
+    return {name: frozenset(arg for arg, rule in (getattr(spec, "args", None) or {}).items() if getattr(rule, "required", False))
+            for name, spec in request_types.items()}
+
+
+def required_args(action: Mapping[str, Any], required_of: Mapping[str, frozenset[str]]) -> list[str]:
+    """The names an action must have: what it says it requires plus what the playbook requires for its requests."""
+    names = [str(n) for n in action.get("required", [])]
+    for request in action.get("requests", []):
+        names += sorted(required_of.get(str(request), frozenset()))
+    return list(dict.fromkeys(names))
+
+
+def _is_gated(action: Mapping[str, Any], playbook_actions: Mapping[str, str], flags: frozenset[str]) -> bool:
+    return bool(action.get("needs_approval")) or tier_of(str(action["name"]), playbook_actions, flags).needs_approval
+
+
+def args_completeness(packet: Mapping[str, Any], playbook_actions: Mapping[str, str],
+                      required_of: Mapping[str, frozenset[str]] | None = None) -> dict[str, Any]:
+    """Gated actions proposed, and those whose ``status``/``missing`` disagree with what is really missing."""
+    flags = frozenset(packet.get("risk_flags", []))
+    gated, problems = 0, []
+    for action in packet.get("proposed_actions", []):
+        if not _is_gated(action, playbook_actions, flags):
+            continue
+        gated += 1
+        name, status = action["name"], action.get("status", "ready")
+        missing = missing_args(name, action.get("args") or {}, required_args(action, required_of or {}))
+        listed = [str(m) for m in action.get("missing", [])]
+        if missing and status != "incomplete":
+            problems.append(f"{action['id']} ({name}): missing {', '.join(missing)} but status '{status}'")
+        elif not missing and status != "ready":
+            problems.append(f"{action['id']} ({name}): status '{status}' but no required argument is missing")
+        elif set(missing) != set(listed):
+            problems.append(f"{action['id']} ({name}): lists missing [{', '.join(listed)}], really missing [{', '.join(missing)}]")
+    return {"gated": gated, "problems": problems}
+
+
+def accept_simulation(packet: Mapping[str, Any], playbook_actions: Mapping[str, str],
+                      required_of: Mapping[str, frozenset[str]] | None = None, approve: Approve | None = None) -> dict[str, Any]:
+    """What a plain ``accept`` would approve, and which approved gated actions lack required arguments.
+
+    ``approve`` defaults to ``graph.nodes.review.approved_actions``; a ``ValueError`` from it means the
+    accept is refused (422 in the API) and nothing is approved.
+    """
+    from graph.inbox import parse_decision
+    from graph.nodes.review import approved_actions
+
+    decide: Approve = approve or approved_actions
+    decision = parse_decision({"type": "accept"})
+    state: dict[str, Any] = {"proposed_actions": list(packet.get("proposed_actions", []))}
+    try:
+        approved, _ = decide(state, decision)
+    except ValueError as exc:
+        return {"approved": 0, "refused": str(exc), "applied_missing": []}
+    flags = frozenset(packet.get("risk_flags", []))
+    bad = []
+    for action in approved:
+        if not _is_gated(action, playbook_actions, flags):
+            continue
+        missing = missing_args(action["name"], action.get("args") or {}, required_args(action, required_of or {}))
+        if missing:
+            bad.append(f"{action['id']} ({action['name']}): approved with {', '.join(missing)} missing")
+    return {"approved": len(approved), "refused": "", "applied_missing": bad}
+
+
+def request_detection(gold: Sequence[Iterable[str]], predicted: Sequence[Iterable[str]]) -> dict[str, Any]:
+    """Micro and per-type precision/recall (``evals.requests.micro`` / ``per_type``) of request types per ticket."""
+    from evals.requests import micro, per_type  # heavy imports (embedder, sklearn): only when measuring
+
+    g, p = [set(x) for x in gold], [set(x) for x in predicted]
+    return {"tickets": len(g), "micro": micro(g, p), "per_type": per_type(g, p)}
+
+
+def class_recall_precision(pairs: Sequence[tuple[str, str]], label: str) -> dict[str, float]:
+    """Recall and precision of one class in ``(expected, predicted)`` pairs (1.0 when undefined)."""
+    tp = sum(e == label and p == label for e, p in pairs)
+    return {"recall": _ratio(tp, sum(e == label for e, _ in pairs)), "precision": _ratio(tp, sum(p == label for _, p in pairs))}
+
+
+def escalation_by_team(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per team: precision, recall and support of the escalation recommendation."""
+    tp: dict[str, int] = defaultdict(int)
+    predicted: dict[str, int] = defaultdict(int)
+    expected: dict[str, int] = defaultdict(int)
+    for r in rows:
+        got, want = r["escalation"], r["expected"]["escalation"]
+        predicted[got] += got != "none"
+        expected[want] += want != "none"
+        tp[got] += got != "none" and got == want
+    teams = sorted((set(predicted) | set(expected)) - {"none"})
+    return {t: {"precision": _ratio(tp[t], predicted[t]), "recall": _ratio(tp[t], expected[t]), "support": float(expected[t])}
+            for t in teams}
+
+
+# ----------------------------------------------------------------------------- non-English tickets
+
+
+def score_multilingual(output: Mapping[str, Any], expected: Mapping[str, Any]) -> dict[str, Any]:
+    """One non-English ticket: category, requests and language against its labels."""
+    packet = output["packet"]
+    language = str(packet.get("language", ""))
+    return {
+        "category": packet.get("category"), "category_ok": exact(packet.get("category"), expected["category"]),
+        "language": language, "language_ok": exact(language, expected["language"]),
+        "language_flagged": f"language:{expected['language']}" in packet.get("risk_flags", []),
+        "requests_detected": sorted(detected_requests(packet)), "requests_expected": sorted(expected["requests"]),
+        "request_actions_detected": sorted(requested_actions(packet)),
+        "escalation": packet.get("escalation", {}).get("team", "none"), "latency_s": float(output.get("latency_s", 0.0)),
+    }
+
+
+def aggregate_multilingual(rows: Sequence[Mapping[str, Any]], prefix: str = "multilingual_") -> dict[str, float]:
+    """Triage accuracy, request recall/precision, language accuracy and ``language:<code>`` flag rate."""
+    if not rows:
+        return {}
+    found = request_detection([r["requests_expected"] for r in rows], [r["requests_detected"] for r in rows])
+    with_actions = [r for r in rows if r.get("request_actions_expected") is not None]
+    acts = request_detection([r["request_actions_expected"] for r in with_actions], [r["request_actions_detected"] for r in with_actions])
+    return {
+        f"{prefix}examples": float(len(rows)),
+        f"{prefix}triage_accuracy": mean(r["category_ok"] for r in rows),
+        f"{prefix}request_recall": found["micro"]["recall"],
+        f"{prefix}request_precision": found["micro"]["precision"],
+        f"{prefix}request_action_recall": acts["micro"]["recall"],
+        f"{prefix}request_action_precision": acts["micro"]["precision"],
+        f"{prefix}language_accuracy": mean(r["language_ok"] for r in rows),
+        f"{prefix}language_flag_rate": mean(float(r["language_flagged"]) for r in rows),
+    }
+
+
+def multilingual_by_language(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """:func:`aggregate_multilingual` per expected language (keys without the prefix)."""
+    groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups[str(r["expected"]["language"])].append(r)
+    return {lang: aggregate_multilingual(group, prefix="") for lang, group in sorted(groups.items())}
+
+
 # ----------------------------------------------------------------------------- one example
 
 
 def score_example(output: Mapping[str, Any], expected: Mapping[str, Any], kb: Knowledge,
-                  playbook_actions: Mapping[str, str]) -> dict[str, Any]:
-    """Every per-example measurement in one flat row (what the runner stores and the report plots)."""
+                  playbook_actions: Mapping[str, str], required_of: Mapping[str, frozenset[str]] | None = None,
+                  approve: Approve | None = None) -> dict[str, Any]:
+    """Every per-example measurement in one flat row (what the runner stores and the report plots).
+
+    ``required_of``: request type → required argument names (:func:`required_by_request` of the playbook).
+    """
     packet = output["packet"]
     draft = packet.get("draft_reply", "")
     return {
@@ -233,6 +419,14 @@ def score_example(output: Mapping[str, Any], expected: Mapping[str, Any], kb: Kn
         "grounding": groundedness(draft, kb),
         "missing": set_overlap(packet.get("missing_information", []), expected["missing_information"]),
         "flags": set_overlap(packet.get("risk_flags", []), expected["required_risk_flags"]),
+        "sentiment": packet.get("sentiment"),
+        "sentiment_ok": exact(packet.get("sentiment"), expected["sentiment"]),
+        "requests_detected": sorted(detected_requests(packet)),
+        "request_actions_detected": sorted(requested_actions(packet)),
+        "language": packet.get("language", ""),
+        "language_flags": [f for f in packet.get("risk_flags", []) if str(f).startswith("language:")],
+        "args": args_completeness(packet, playbook_actions, required_of),
+        "accept": accept_simulation(packet, playbook_actions, required_of, approve),
         "latency_s": float(output.get("latency_s", 0.0)),
     }
 
@@ -252,6 +446,13 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     grounding = [r["grounding"] for r in rows]
     latencies = sorted(r["latency_s"] for r in rows) or [0.0]
     must_gate = sum(len(r["expected"]["must_gate"]) for r in rows)
+    labelled = [r for r in rows if r.get("requests_expected") is not None]
+    found = request_detection([r["requests_expected"] for r in labelled], [r["requests_detected"] for r in labelled])
+    with_actions = [r for r in labelled if r.get("request_actions_expected") is not None]
+    acts = request_detection([r["request_actions_expected"] for r in with_actions], [r["request_actions_detected"] for r in with_actions])
+    args = [r["args"] for r in rows]
+    accept = [r["accept"] for r in rows]
+    mood = class_recall_precision([(r["expected"]["sentiment"], str(r["sentiment"])) for r in rows], "negative")
     return {
         "examples": float(len(rows)),
         "triage_accuracy": mean(r["category_ok"] for r in rows),
@@ -259,6 +460,19 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
         "priority_accuracy": mean(r["priority_ok"] for r in rows),
         "escalation_precision": _ratio(sum(e["tp"] for e in esc), sum(e["predicted"] for e in esc)),
         "escalation_recall": _ratio(sum(e["tp"] for e in esc), sum(e["expected"] for e in esc)),
+        "request_labelled": float(len(labelled)),
+        "request_precision": found["micro"]["precision"],
+        "request_recall": found["micro"]["recall"],
+        "request_action_precision": acts["micro"]["precision"],
+        "request_action_recall": acts["micro"]["recall"],
+        "args_completeness": _ratio(sum(a["gated"] - len(a["problems"]) for a in args), sum(a["gated"] for a in args)),
+        "gated_applied_missing_args": float(sum(len(a["applied_missing"]) for a in accept)),
+        "accept_refused_rate": mean(float(bool(a["refused"])) for a in accept),
+        "sentiment_accuracy": mean(r["sentiment_ok"] for r in rows),
+        "sentiment_negative_recall": mood["recall"],
+        "sentiment_negative_precision": mood["precision"],
+        # the sample set is written in English: any language:<code> flag on it is a false alarm
+        "language_false_flag_rate": mean(float(bool(r["language_flags"])) for r in rows),
         "gating_recall": _ratio(sum(g["must_gate"] - len(g["violations"]) for g in gate), sum(g["must_gate"] for g in gate)),
         "must_gate_proposed": _ratio(must_gate - sum(len(g["missing_proposals"]) for g in gate), must_gate),
         "citation_validity": _ratio(sum(c["cited"] - len(c["invalid"]) for c in cit), sum(c["cited"] for c in cit)),

@@ -1,6 +1,10 @@
 """The HTML eval report with its matplotlib PNG plots, written side by side so the page works offline.
 
 Plots: triage confusion matrix, per-category scores, packet-latency histogram, gating table.
+Tables: the metrics with their gates, request detection per type, escalation per team, the
+non-English tickets per language, and every ticket with a mismatch or a problem (gating, citations,
+leaks, grounding, inconsistent ``status``/``missing`` of a gated action, an accept that would
+approve an action with missing arguments, a wrong sentiment).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+
+from evals.evaluators import COUNT_METRICS
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
@@ -126,17 +132,54 @@ def _metrics_html(metrics: dict[str, float], thresholds: dict[str, dict[str, flo
         bound = thresholds.get(name, {})
         gate = f"&ge; {bound['min']}" if "min" in bound else f"&le; {bound['max']}" if "max" in bound else ""
         cls = ' class="fail"' if name in failing else ' class="pass"' if gate else ""
-        shown = f"{int(value)}" if name == "examples" else f"{value:.3f}"
+        shown = f"{int(value)}" if name in COUNT_METRICS else f"{value:.3f}"
         out.append(f"<tr{cls}><td>{name}</td><td>{shown}</td><td>{gate}</td></tr>")
+    return "\n".join(out) + "</table>"
+
+
+def _pr_html(scores: dict[str, dict[str, float]], first: str) -> str:
+    """A precision / recall / support table (request types, escalation teams)."""
+    out = [f"<table><tr><th>{first}</th><th>precision</th><th>recall</th><th>support</th></tr>"]
+    out += [f"<tr><td>{html.escape(name)}</td><td>{v['precision']:.3f}</td><td>{v['recall']:.3f}</td><td>{int(v['support'])}</td></tr>"
+            for name, v in scores.items()]
+    return "\n".join(out) + "</table>"
+
+
+def _multilingual_html(extra: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
+    if "multilingual" not in extra:
+        return "<p>Not run (<code>--multilingual none</code>).</p>"
+    out = ["<table><tr><th>language</th><th>tickets</th><th>triage accuracy</th><th>request recall</th>"
+           "<th>request precision</th><th>requested-action recall</th><th>requested-action precision</th>"
+           "<th>language detected</th><th>flagged language:&lt;code&gt;</th></tr>"]
+    out += [f"<tr><td>{lang}</td><td>{int(v['examples'])}</td><td>{v['triage_accuracy']:.3f}</td><td>{v['request_recall']:.3f}</td>"
+            f"<td>{v['request_precision']:.3f}</td><td>{v['request_action_recall']:.3f}</td><td>{v['request_action_precision']:.3f}</td>"
+            f"<td>{v['language_accuracy']:.3f}</td><td>{v['language_flag_rate']:.3f}</td></tr>"
+            for lang, v in extra["multilingual"]["by_language"].items()]
+    out.append("</table><h3>Non-English tickets with a mismatch</h3>"
+               "<table><tr><th>ticket</th><th>expected</th><th>got</th></tr>")
+    for r in rows:
+        e = r["expected"]
+        if not (r["category_ok"] and r["language_ok"] and set(e["requests"]) <= set(r["requests_detected"])):
+            out.append(f"<tr><td>{r['id']}</td><td>{e['language']} · {e['category']} · {', '.join(e['requests'])}</td>"
+                       f"<td>{html.escape(str(r['language']))} · {html.escape(str(r['category']))} · "
+                       f"{html.escape(', '.join(r['requests_detected']) or '(no request)')}</td></tr>")
     return "\n".join(out) + "</table>"
 
 
 def _cases_html(rows: Sequence[dict[str, Any]]) -> str:
     out = ["<table><tr><th>ticket</th><th>expected</th><th>got</th><th>problems</th></tr>"]
     for r in rows:
-        problems = [*r["gating"]["violations"], *r["citations"]["invalid"], *(f"leak: {s}" for s in r["leaks"][:2]),
-                    *(f"unsupported: {s}" for s in r["grounding"]["unsupported"][:2])]
         e = r["expected"]
+        problems = [*r["gating"]["violations"], *r["citations"]["invalid"], *(f"leak: {s}" for s in r["leaks"][:2]),
+                    *(f"unsupported: {s}" for s in r["grounding"]["unsupported"][:2]),
+                    *(f"args: {p}" for p in r.get("args", {}).get("problems", [])),
+                    *(f"accept: {p}" for p in r.get("accept", {}).get("applied_missing", []))]
+        if r.get("sentiment_ok") == 0.0:
+            problems.append(f"sentiment: expected {e['sentiment']}, got {r['sentiment']}")
+        expected_requests = r.get("requests_expected")
+        if expected_requests is not None and set(expected_requests) != set(r.get("requests_detected", [])):
+            problems.append(f"requests: expected {', '.join(expected_requests) or '-'}, "
+                            f"detected {', '.join(r.get('requests_detected', [])) or '-'}")
         mismatch = not (r["category_ok"] and r["priority_ok"] and r["escalation_ok"])
         if mismatch or problems:
             out.append(f"<tr><td>{r['id']}</td><td>{e['category']} / {e['priority']} / {e['escalation']}</td>"
@@ -146,8 +189,14 @@ def _cases_html(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def write_report(rows: Sequence[dict[str, Any]], metrics: dict[str, float], thresholds: dict[str, dict[str, float]],
-                 failures: list[str], out_dir: Path, engine: str = "offline") -> Path:
-    """Write ``report.html``, its PNGs and ``results.json`` into ``out_dir``; return the HTML path."""
+                 failures: list[str], out_dir: Path, engine: str = "offline", extra: dict[str, Any] | None = None,
+                 multilingual: Sequence[dict[str, Any]] = ()) -> Path:
+    """Write ``report.html``, its PNGs and ``results.json`` into ``out_dir``; return the HTML path.
+
+    ``extra``: the breakdowns of ``evals.runner.details`` (requests per type, escalation per team,
+    non-English per language); ``multilingual``: the scored non-English rows.
+    """
+    extra = extra or {}
     out_dir.mkdir(parents=True, exist_ok=True)
     scores = per_category(rows)
     gates = gating_rows(rows)
@@ -157,8 +206,19 @@ def write_report(rows: Sequence[dict[str, Any]], metrics: dict[str, float], thre
         "Packet latency": latency_png(rows, out_dir / "latency_hist.png"),
         "Gating table": gating_png(gates, out_dir / "gating_table.png"),
     }
-    (out_dir / "results.json").write_text(json.dumps({"metrics": metrics, "failures": failures, "rows": rows},
+    (out_dir / "results.json").write_text(json.dumps({"metrics": metrics, "failures": failures, "details": extra, "rows": rows,
+                                                      "multilingual_rows": list(multilingual)},
                                                      indent=1, default=str), encoding="utf-8")
+    sections = ""
+    if "requests" in extra:
+        sections += (f"<h2>Request detection per type</h2><p>{extra['requests']['tickets']} tickets labelled in "
+                     f"<code>evals/datasets/sample_requests.jsonl</code>; micro precision {extra['requests']['micro']['precision']:.3f}, "
+                     f"recall {extra['requests']['micro']['recall']:.3f}.</p>{_pr_html(extra['requests']['per_type'], 'request type')}")
+    if "escalation" in extra:
+        sections += f"<h2>Escalation per team</h2>{_pr_html(extra['escalation'], 'team')}"
+    if extra:
+        sections += (f"<h2>Non-English tickets</h2><p>{len(multilingual)} tickets of "
+                     f"<code>evals/datasets/multilingual.jsonl</code> (reported, not gated).</p>{_multilingual_html(extra, multilingual)}")
     status = "FAIL: " + "; ".join(failures) if failures else "all gates pass"
     figures = "\n".join(f'<figure><img src="{src}" alt="{title}"><figcaption>{title}</figcaption></figure>'
                         for title, src in images.items())
@@ -176,6 +236,7 @@ figure {{ display: inline-block; margin: 0.5rem; }} img {{ max-width: 100%; bord
 <p>{len(rows)} labeled tickets · engine <code>{engine}</code> · dataset <code>evals/datasets/sample_eval.jsonl</code></p>
 <p class="status">{html.escape(status)}</p>
 <h2>Metrics</h2>{_metrics_html(metrics, thresholds, failures)}
+{sections}
 <h2>Plots</h2>{figures}
 <h2>Tickets with a mismatch or a problem</h2>{_cases_html(rows)}
 <p>Methods: see <code>evals/evaluators.py</code> (lexical groundedness, 8-word-shingle leak check).</p>

@@ -7,6 +7,12 @@ nothing touches the network); with a key the examples are synced to the LangSmit
 ``support-desk-sample-eval`` and the experiment is uploaded. The runner prints a table,
 writes ``<out>/<timestamp>/report.html`` with PNG plots and, with ``--thresholds``, exits 1
 when a metric in ``evals/thresholds.yaml`` regresses, listing the failing tickets.
+
+Besides the packet checks it measures request detection (against ``datasets/sample_requests.jsonl``),
+args completeness of the gated actions, a simulated ``accept`` on every run (approved gated actions
+with missing required args must be 0), escalation precision/recall, sentiment, and — on the
+non-English tickets of ``datasets/multilingual.jsonl`` (``--multilingual none`` skips them) — triage,
+request recall and language detection (reported, not gated).
 """
 
 from __future__ import annotations
@@ -19,20 +25,83 @@ import time
 import uuid
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
-from evals.datasets.schema import DATASET, EvalExample, load
-from evals.evaluators import Knowledge, aggregate, score_example
+from evals.datasets.schema import DATASET, Category, EvalExample, Ticket, load
+from evals.evaluators import (
+    COUNT_METRICS,
+    Knowledge,
+    aggregate,
+    aggregate_multilingual,
+    escalation_by_team,
+    expected_actions,
+    multilingual_by_language,
+    request_detection,
+    required_by_request,
+    score_example,
+    score_multilingual,
+)
 
 HERE = Path(__file__).resolve().parent
 THRESHOLDS = HERE / "thresholds.yaml"
+REQUEST_LABELS = HERE / "datasets" / "sample_requests.jsonl"
+MULTILINGUAL = HERE / "datasets" / "multilingual.jsonl"
 DATASET_NAME = "support-desk-sample-eval"
 NAMESPACE = uuid.UUID("7f1c5a52-52a4-4a0c-9d0e-6c0bde6f3e11")
+
+
+class MultilingualTicket(Ticket):
+    """A non-English ticket (ids ``M-nnn``, so they never collide with the sample set's runs)."""
+
+    id: str = Field(pattern=r"^M-\d{3}$")
+
+
+class MultilingualExpected(BaseModel):
+    """What a support lead expects: the category, the request types and the ticket's language (ISO 639-1)."""
+
+    model_config = ConfigDict(extra="forbid")
+    category: Category
+    requests: list[str] = Field(min_length=1)
+    language: str = Field(pattern=r"^[a-z]{2}$")
+
+
+class MultilingualExample(BaseModel):
+    """One line of ``multilingual.jsonl``."""
+
+    model_config = ConfigDict(extra="forbid")
+    ticket: MultilingualTicket
+    expected: MultilingualExpected
+
+
+def load_multilingual(path: Path = MULTILINGUAL) -> list[MultilingualExample]:
+    """Parse and validate the non-English set; ``ValueError`` naming the first bad line or a duplicate id."""
+    examples = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                examples.append(MultilingualExample.model_validate_json(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{number}: {exc}") from exc
+    if len({e.ticket.id for e in examples}) != len(examples):
+        raise ValueError(f"{path}: duplicate ticket ids")
+    return examples
+
+
+def load_request_labels(path: Path, known_types: Iterable[str]) -> dict[str, list[str]]:
+    """Ticket id → the request types a human read in it; ``ValueError`` for a type the playbook does not define."""
+    from evals.requests import load_labels
+
+    labels = load_labels(path)
+    unknown = sorted({t for types in labels.values() for t in types} - set(known_types))
+    if unknown:
+        raise ValueError(f"{path}: request types not in the playbook: {', '.join(unknown)}")
+    return labels
 
 
 def subset(examples: Sequence[EvalExample], limit: int | None) -> list[EvalExample]:
@@ -46,6 +115,21 @@ def subset(examples: Sequence[EvalExample], limit: int | None) -> list[EvalExamp
     queues = list(by_category.values())
     while len(picked) < limit:
         for queue in queues:
+            if queue and len(picked) < limit:
+                picked.append(queue.pop(0))
+    return sorted(picked, key=lambda e: e.ticket.id)
+
+
+def subset_multilingual(examples: Sequence[MultilingualExample], limit: int | None) -> list[MultilingualExample]:
+    """At most ``limit`` non-English tickets, round-robin over languages in file order (all when no limit)."""
+    if not limit or limit >= len(examples):
+        return list(examples)
+    by_language: dict[str, list[MultilingualExample]] = defaultdict(list)
+    for example in examples:
+        by_language[example.expected.language].append(example)
+    picked: list[MultilingualExample] = []
+    while len(picked) < limit:
+        for queue in by_language.values():
             if queue and len(picked) < limit:
                 picked.append(queue.pop(0))
     return sorted(picked, key=lambda e: e.ticket.id)
@@ -71,7 +155,15 @@ def prepare_state(state_dir: Path | None = None) -> Path:
     return state
 
 
-def make_target(engine_mode: str, trace_graph: bool) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def open_desk() -> Any:
+    """The agent service on the eval's state dir (one per run: the sample set and the non-English set share it)."""
+    from api.service import SupportDesk
+    from tools.settings import get_settings
+
+    return SupportDesk(get_settings())
+
+
+def make_target(engine_mode: str, trace_graph: bool, desk: Any = None) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """The function LangSmith evaluates: one ticket in, the packet and the run's gating facts out.
 
     Offline (``trace_graph`` false) the graph's own LangChain tracer is switched off: it would
@@ -79,11 +171,9 @@ def make_target(engine_mode: str, trace_graph: bool) -> Callable[[dict[str, Any]
     """
     from langsmith import tracing_context
 
-    from api.service import SupportDesk
     from graph.context import Context
-    from tools.settings import get_settings
 
-    desk = SupportDesk(get_settings())
+    desk = desk if desk is not None else open_desk()
 
     def target(inputs: dict[str, Any]) -> dict[str, Any]:
         with tracing_context(enabled=trace_graph):
@@ -109,12 +199,13 @@ def _examples(examples: Sequence[EvalExample]) -> list[Any]:
             for e in examples]
 
 
-def _langsmith_evaluators(kb: Knowledge, actions: dict[str, str]) -> list[Callable[..., dict[str, Any]]]:
+def _langsmith_evaluators(kb: Knowledge, actions: dict[str, str],
+                          required_of: dict[str, frozenset[str]]) -> list[Callable[..., dict[str, Any]]]:
     """Row-level feedback for LangSmith; the authoritative aggregates are computed by ``aggregate``."""
 
     def packet_checks(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> dict[str, Any]:
-        s = score_example(outputs, reference_outputs, kb, actions)
-        g, c = s["gating"], s["citations"]
+        s = score_example(outputs, reference_outputs, kb, actions, required_of)
+        g, c, a = s["gating"], s["citations"], s["args"]
         return {"results": [
             {"key": "triage", "score": s["category_ok"], "comment": f"got {s['category']}"},
             {"key": "priority", "score": s["priority_ok"], "comment": f"got {s['priority']}"},
@@ -123,6 +214,10 @@ def _langsmith_evaluators(kb: Knowledge, actions: dict[str, str]) -> list[Callab
             {"key": "citations_valid", "score": float(not c["invalid"]), "comment": "; ".join(c["invalid"])},
             {"key": "internal_leak", "score": float(bool(s["leaks"])), "comment": " | ".join(s["leaks"][:3])},
             {"key": "grounded", "score": float(not s["grounding"]["unsupported"])},
+            {"key": "sentiment", "score": s["sentiment_ok"], "comment": f"got {s['sentiment']}"},
+            {"key": "args_consistent", "score": float(not a["problems"]), "comment": "; ".join(a["problems"])},
+            {"key": "accept_missing_args", "score": float(len(s["accept"]["applied_missing"])),
+             "comment": "; ".join(s["accept"]["applied_missing"])},
             {"key": "latency_s", "score": s["latency_s"]},
         ]}
 
@@ -145,8 +240,12 @@ def _client_and_data(examples: Sequence[EvalExample]) -> tuple[Any, Any, bool]:
     return client, remote, True
 
 
-def run(examples: Sequence[EvalExample], engine_mode: str = "offline") -> list[dict[str, Any]]:
-    """Evaluate ``examples`` through LangSmith; one scored row per example."""
+def run(examples: Sequence[EvalExample], engine_mode: str = "offline", desk: Any = None,
+        request_labels: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+    """Evaluate ``examples`` through LangSmith; one scored row per example.
+
+    ``request_labels`` (ticket id → request types) adds ``requests_expected`` to the labelled rows.
+    """
     from langsmith import evaluate
 
     from tools.engine import get_engine
@@ -154,10 +253,14 @@ def run(examples: Sequence[EvalExample], engine_mode: str = "offline") -> list[d
     engine = get_engine()
     kb = Knowledge.load(engine.data.root / "knowledge")
     actions = dict(engine.playbook.actions)
+    required_of = required_by_request(engine.playbook.requests)
+    action_of = {name: spec.action for name, spec in engine.playbook.requests.items()}
+    labels = request_labels or {}
     client, data, upload = _client_and_data(examples)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*is in beta")  # upload_runs is a beta flag
-        results = evaluate(make_target(engine_mode, upload), data=data, evaluators=_langsmith_evaluators(kb, actions),
+        results = evaluate(make_target(engine_mode, upload, desk), data=data,
+                           evaluators=_langsmith_evaluators(kb, actions, required_of),
                            experiment_prefix=f"support-desk-{engine_mode}", max_concurrency=0,
                            upload_runs=upload, client=client, metadata={"engine": engine_mode})
     by_id = {e.ticket.id: e for e in examples}
@@ -168,9 +271,45 @@ def run(examples: Sequence[EvalExample], engine_mode: str = "offline") -> list[d
         if "packet" not in outputs:
             raise RuntimeError(f"{example.ticket.id}: the agent failed: {result['run'].error}")
         expected = example.expected.model_dump()
+        wanted = labels.get(example.ticket.id)
         rows.append({"id": example.ticket.id, "ticket": example.ticket.model_dump(), "expected": expected,
-                     "tags": example.tags, "outputs": outputs, **score_example(outputs, expected, kb, actions)})
+                     "tags": example.tags, "outputs": outputs, "requests_expected": wanted,
+                     "request_actions_expected": None if wanted is None else expected_actions(wanted, action_of),
+                     **score_example(outputs, expected, kb, actions, required_of)})
     return sorted(rows, key=lambda r: r["id"])
+
+
+def run_multilingual(examples: Sequence[MultilingualExample], engine_mode: str = "offline", desk: Any = None) -> list[dict[str, Any]]:
+    """Run the non-English tickets through the same agent (no LangSmith experiment); one scored row each."""
+    from tools.engine import get_engine
+
+    action_of = {name: spec.action for name, spec in get_engine().playbook.requests.items()}
+    target = make_target(engine_mode, False, desk)
+    rows = []
+    for example in examples:
+        outputs = target({"ticket": example.ticket.model_dump()})
+        expected = example.expected.model_dump()
+        rows.append({"id": example.ticket.id, "ticket": example.ticket.model_dump(), "expected": expected,
+                     "packet": {k: outputs["packet"].get(k) for k in ("category", "language", "language_note", "requests",
+                                                                      "risk_flags", "escalation", "sentiment")},
+                     "request_actions_expected": expected_actions(expected["requests"], action_of),
+                     **score_multilingual(outputs, expected)})
+    return rows
+
+
+def details(rows: Sequence[dict[str, Any]], multilingual: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The breakdowns behind the headline metrics: request P/R per type, escalation per team, non-English per language."""
+    labelled = [r for r in rows if r.get("requests_expected") is not None]
+    out: dict[str, Any] = {
+        "requests": request_detection([r["requests_expected"] for r in labelled], [r["requests_detected"] for r in labelled]),
+        "escalation": escalation_by_team(rows),
+    }
+    if multilingual:
+        out["multilingual"] = {
+            "by_language": multilingual_by_language(multilingual),
+            "requests": request_detection([r["requests_expected"] for r in multilingual], [r["requests_detected"] for r in multilingual]),
+        }
+    return out
 
 
 def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, float]]:
@@ -200,17 +339,40 @@ def failing_cases(rows: Sequence[dict[str, Any]]) -> list[str]:
         lines += [f"{r['id']} gating: {v}" for v in r["gating"]["violations"]]
         lines += [f"{r['id']} citation: {c}" for c in r["citations"]["invalid"]]
         lines += [f"{r['id']} internal leak: '{s}'" for s in r["leaks"][:2]]
+        lines += [f"{r['id']} args: {p}" for p in r["args"]["problems"]]
+        lines += [f"{r['id']} accept: {p}" for p in r["accept"]["applied_missing"]]
     return lines
+
+
+def shown(name: str, value: float) -> str:
+    """A metric's value as printed: counts without decimals."""
+    return f"{int(value)}" if name in COUNT_METRICS else f"{value:.3f}"
 
 
 def table(metrics: dict[str, float], thresholds: dict[str, dict[str, float]]) -> str:
     """The metrics as an aligned text table with the gate of each."""
-    out = [f"{'metric':<24}{'value':>10}  gate", "-" * 48]
+    out = [f"{'metric':<38}{'value':>10}  gate", "-" * 62]
     for name, value in metrics.items():
         bound = thresholds.get(name, {})
         gate = f">= {bound['min']}" if "min" in bound else f"<= {bound['max']}" if "max" in bound else ""
-        shown = f"{int(value)}" if name == "examples" else f"{value:.3f}"
-        out.append(f"{name:<24}{shown:>10}  {gate}")
+        out.append(f"{name:<38}{shown(name, value):>10}  {gate}")
+    return "\n".join(out)
+
+
+def detail_tables(extra: dict[str, Any]) -> str:
+    """Request P/R per type, escalation per team and the non-English set per language, as text."""
+    out = [f"\nrequest detection on {extra['requests']['tickets']} labelled tickets",
+           f"{'request type':<24}{'precision':>10}{'recall':>8}{'support':>9}"]
+    out += [f"{t:<24}{v['precision']:>10.3f}{v['recall']:>8.3f}{int(v['support']):>9}" for t, v in extra["requests"]["per_type"].items()]
+    out += ["\nescalation per team", f"{'team':<24}{'precision':>10}{'recall':>8}{'support':>9}"]
+    out += [f"{t:<24}{v['precision']:>10.3f}{v['recall']:>8.3f}{int(v['support']):>9}" for t, v in extra["escalation"].items()]
+    if "multilingual" in extra:
+        out += ["\nnon-English tickets per language",
+                f"{'language':<10}{'n':>4}{'triage':>9}{'req R':>8}{'req P':>8}{'act R':>8}{'act P':>8}{'lang':>8}{'flagged':>9}"]
+        out += [f"{lang:<10}{int(v['examples']):>4}{v['triage_accuracy']:>9.3f}{v['request_recall']:>8.3f}"
+                f"{v['request_precision']:>8.3f}{v['request_action_recall']:>8.3f}{v['request_action_precision']:>8.3f}"
+                f"{v['language_accuracy']:>8.3f}{v['language_flag_rate']:>9.3f}"
+                for lang, v in extra["multilingual"]["by_language"].items()]
     return "\n".join(out)
 
 
@@ -222,21 +384,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "reports", help="reports folder (default evals/reports)")
     parser.add_argument("--dataset", type=Path, default=DATASET)
     parser.add_argument("--engine", choices=["offline", "llm"], default=os.environ.get("SUPPORT_ENGINE", "offline"))
+    parser.add_argument("--requests", type=Path, default=REQUEST_LABELS, help="request-type labels of the dataset's tickets")
+    parser.add_argument("--multilingual", default=str(MULTILINGUAL),
+                        help="non-English tickets (JSONL; 'none' skips them); --limit also applies")
     args = parser.parse_args(argv)
 
     from evals.report import write_report
 
     examples = subset(load(args.dataset), args.limit)
+    foreign = [] if args.multilingual == "none" else subset_multilingual(load_multilingual(Path(args.multilingual)), args.limit)
     prepare_state()
+    from tools.engine import get_engine
+
+    labels = load_request_labels(args.requests, get_engine().playbook.requests)
     started = time.perf_counter()
-    rows = run(examples, args.engine)
-    metrics = aggregate(rows)
+    desk = open_desk()
+    rows = run(examples, args.engine, desk, labels)
+    sample_seconds = time.perf_counter() - started
+    multilingual = run_multilingual(foreign, args.engine, desk)
+    metrics = {**aggregate(rows), **aggregate_multilingual(multilingual)}
+    extra = details(rows, multilingual)
     thresholds = load_thresholds()
     failures = check(metrics, thresholds)
     print(table(metrics, thresholds))
-    print(f"\n{len(rows)} tickets in {time.perf_counter() - started:.1f} s (engine {args.engine})")
+    print(detail_tables(extra))
+    print(f"\n{len(rows)} tickets in {sample_seconds:.1f} s, {len(multilingual)} non-English tickets in "
+          f"{time.perf_counter() - started - sample_seconds:.1f} s (engine {args.engine})")
     out_dir = args.out / datetime.now().strftime("%Y%m%d-%H%M%S")
-    report = write_report(rows, metrics, thresholds, failures, out_dir, engine=args.engine)
+    report = write_report(rows, metrics, thresholds, failures, out_dir, engine=args.engine, extra=extra,
+                          multilingual=multilingual)
     print(f"report: {report}")
     cases = failing_cases(rows)
     if cases:

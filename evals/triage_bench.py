@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import csv
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,15 @@ def read_labelled_csv(path: Path) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def confusion_counts(expected: Sequence[str], predicted: Sequence[str]) -> dict[str, dict[str, int]]:
+    """``{true_label: {predicted_label: n}}`` over the test texts (sorted; only pairs that occur)."""
+    counts = Counter((str(e), str(p)) for e, p in zip(expected, predicted, strict=True))
+    out: dict[str, dict[str, int]] = {}
+    for (true, pred), n in sorted(counts.items()):
+        out.setdefault(true, {})[pred] = n
+    return out
+
+
 def run_triage_benchmark(train_csv: Path, test_csv: Path, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Train on ``train_csv``, evaluate on ``test_csv``.
 
@@ -81,7 +91,8 @@ def run_triage_benchmark(train_csv: Path, test_csv: Path, progress: Callable[[st
     Returns:
         ``train_size``, ``test_size``, ``classes``, ``accuracy``, ``macro_f1``,
         ``ms_per_ticket`` (embedding + classification of one ticket, averaged over a random
-        sample of 1,000 test tickets, or all of them if fewer) and ``train_seconds`` (fit only).
+        sample of 1,000 test tickets, or all of them if fewer), ``train_seconds`` (fit only) and
+        ``confusion`` (:func:`confusion_counts` of the test set).
     """
     say = progress or (lambda _msg: None)
     train_texts, train_labels = read_labelled_csv(train_csv)
@@ -118,6 +129,7 @@ def run_triage_benchmark(train_csv: Path, test_csv: Path, progress: Callable[[st
         "macro_f1": float(f1_score(test_labels, predicted, average="macro")),
         "ms_per_ticket": float(ms_per_ticket),
         "train_seconds": float(train_seconds),
+        "confusion": confusion_counts(test_labels, predicted),
     }
 
 
