@@ -105,24 +105,25 @@ def _facts(engine: Engine, state: State, threshold: float) -> list[tuple[str, st
     the draft then says a specialist will follow up instead of padding with unrelated facts.
     """
     ticket = dict(state["ticket"])
-    evidence = [str(r["evidence"]) for r in state["triage"].get("requests", []) if r.get("evidence")]
-    focus_vector = engine.embed(" ".join(evidence)) if evidence else np.asarray(state.get("ticket_vector")
-                                                                                 or engine.embed(ticket_text(ticket)))
+    # The ticket's vector (embedded once, in triage) for meaning; the requests' own words for focus.
+    focus_vector = np.asarray(state.get("ticket_vector") or engine.embed(ticket_text(ticket)), dtype=np.float32)
+    evidence = _content_words(" ".join(str(r["evidence"]) for r in state["triage"].get("requests", [])))
     asked = _content_words(ticket_text(ticket))
     customer_sources = [s for s in state.get("sources", []) if s["audience"] == "customer"]
     candidates: list[tuple[str, str]] = []
-    for source in customer_sources[:3]:
+    for source in customer_sources[:MAX_FACT_SOURCES]:
         if source["relevance"] < threshold * 0.9:
             continue
-        for sentence in _sentences_of(source["passage"]):
+        for sentence in _sentences_of(source["passage"])[:MAX_SENTENCES_PER_SOURCE]:
             if is_fact(sentence) and sentence not in {c for c, _ in candidates}:
                 candidates.append((sentence, source["id"]))
     facts: list[tuple[str, str]] = []
     if candidates:
         vectors = _sentence_vectors(engine, [c for c, _ in candidates])
         similarity = vectors @ focus_vector
-        overlap = [len(_content_words(c) & asked) / max(1, len(_content_words(c))) for c, _ in candidates]
-        score = similarity + 0.3 * np.asarray(overlap)
+        words = [_content_words(c) for c, _ in candidates]
+        overlap = [(len(w & asked) + 2 * len(w & evidence)) / max(1, 3 * len(w)) for w in words]
+        score = similarity + 0.5 * np.asarray(overlap)
         for i in np.argsort(-score)[:MAX_FACTS]:
             if similarity[i] >= MIN_FACT_SIMILARITY:
                 facts.append(candidates[i])
@@ -138,6 +139,9 @@ def _facts(engine: Engine, state: State, threshold: float) -> list[tuple[str, st
 #: At most this many quoted facts, each at least this similar to what the customer asks.
 MAX_FACTS = 3
 MIN_FACT_SIMILARITY = 0.3
+#: Candidate sentences come from the best sources only (their vectors are cached once embedded).
+MAX_FACT_SOURCES = 3
+MAX_SENTENCES_PER_SOURCE = 10
 
 
 def offline_draft(engine: Engine, state: State, tone: str) -> tuple[dict[str, Any], dict[str, Any]]:

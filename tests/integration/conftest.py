@@ -26,7 +26,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 REFUND = {"customer_id": "cus_001", "subject": "Refund please",
-          "body": "Refund invoice INV-20931 because we downgraded"}
+          "body": "Refund €49.00 of invoice INV-20931 because we downgraded"}
 
 
 def free_port() -> int:

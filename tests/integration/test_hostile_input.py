@@ -73,7 +73,7 @@ def test_card_numbers_and_ibans_are_stored_nowhere(dep: Deployment, client: http
     ticket = {"id": f"pii-{uuid.uuid4().hex[:6]}", "customer_id": "cus_001",
               "subject": f"Refund to card {CARD}",
               "body": f"Charged twice on invoice INV-20931. My card {CARD} CVV 737, or wire it to {IBAN}. "
-                      "Call me at +49 30 1234 5678 or write to dana@acmelogistics.de. Refund please, we are very unhappy."}
+                      "Call me at +49 30 1234 5678 or write to dana@acmelogistics.de. Refund the €120 please, we are very unhappy."}
     r = submit(client, dep, ticket)
     assert r.status_code == 201, r.text
     packet = r.json()["packet"]
