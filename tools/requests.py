@@ -70,9 +70,11 @@ _Q_START = _any("what", "how", "is", "are", "do", "does", "can", "could", "would
 #: Asking for something: politeness, wishes, "can you", "could it be refunded", "help me".
 _REQUEST = _any(
     "please", "pls", "plz", "kindly", "i want", "i'd like", "i would like", "we want", "we'd like", "we would like", "i need",
-    "we need", "(?:can|could|would|will) you",
+    "we need", "(?:can|could|would|will) (?:you|u|ya|ye)",
     "(?:can|could|may) (?:i|we) (?:please )?(?:get|have|receive|cancel|close|delete|claim|obtain)",
-    "(?:is|would) it (?:be )?possible to (?:get|have|receive|obtain|demand|request|ask for)", "i demand", "we demand", "i request",
+    "(?:(?:is|would) it (?:be )?)?possible to (?:get|have|receive|obtain|demand|request|ask for|cancel|close|delete)",
+    r"me (?:to |in |with )?(?:cancel|close|delete|remove|get|obtain|claim|request|receive|recover)\w*",
+    "i demand", "we demand", "i request",
     "we request", "i am requesting", "we are requesting", "we hereby", "i hereby", "i wish to", "we wish to", "help me", "assist me",
     "i'?m trying to", "i am trying to", "i have to", "i've got to", "i have got to", "wanna", "gotta",
     r"(?:can|could|would) (?:the|this|that|it|our|my|these|those|one|both) (?:\w+ ){0,4}?be (?:returned|refunded|reversed|"
@@ -80,7 +82,8 @@ _REQUEST = _any(
     "bitte", "ich möchte", "wir möchten", "s'il vous pla[iî]t", "svp", "je voudrais", "nous voudrions", "je souhaite", "nous souhaitons",
     "por favor", "quiero", "queremos", "gostar[ií]a", "graag", "ik wil", "wij willen", "vennligst", "per favore")
 #: A sentence that starts with an action verb (after "please", "just" …).
-_IMPERATIVE = re.compile(r"^(?:\W*(?:please|pls|kindly|now|so|then|just)\W+)?(?:refund|cancel|close|delete|remove|erase|give|"
+_IMPERATIVE = re.compile(r"^(?:\W*(?:please|pls|kindly|now|so|then|just)\W+)?(?:(?:i )?(?:need|want|wanna)(?: to)?\W+)?"
+                         r"(?:refund|get|obtain|claim|request|receive|recover|cancel|close|delete|remove|erase|give|"
                          r"send|issue|make|add|stop|terminate|transfer|promote|reset|disable|lock|unlock|change|update|reverse|"
                          r"apply|credit|return|revoke|sign|end|process|confirm|fix|unsubscribe|deactivate)\b", re.I)
 #: "How do I cancel?": asking how to do an action is asking for it.
@@ -96,14 +99,16 @@ _POLICY = _any(r"polic(?:y|ies)", "window", "fees?", r"penalt(?:y|ies)", "terms"
                "guarantee", "how long", "how soon", "how many days", "how much (?:does|do|is|will)", "what happens",
                "do you (?:offer|give|provide|allow|charge)", "is there an?", "are there", "still",
                "(?:in|under) (?:which|what) (?:cases?|situations?|circumstances|conditions)", "circumstances", "if (?:i|we)",
-               "in case", r"within \d+ days")
+               "in case", r"within \d+ days", "(?:in|under) (?:which|what)", "which (?:cases?|situations?|circumstances)",
+               "(?:usually|normally|typically) take", "take to (?:arrive|process|come|be processed)")
 #: Asking where something is. "I expect a refund of $50" reads as awaiting one (Bitext's track_refund; "a full refund" does not).
 _STATUS = _any("where is", "where's", "status", "track(?:ing)?", "still waiting", "waiting (?:for|on)", "(?:am|are) expecting",
                "haven'?t (?:yet )?(?:received|got|seen)", "not (?:yet )?(?:received|arrived|arriving)", "never (?:arrived|came)",
                "(?:hasn'?t|has not|didn'?t|did not) arrive", "when will (?:i|we) (?:get|receive|see)", r"has (?:it|my|our|the) \w+ been",
                "was it processed", "did you (?:receive|get|process)", "any news", "anything new",
                r"(?:i|we) (?:expect|am expecting|are expecting) (?:a|an|my|our|the) (?!full\b)(?:\w+ ){0,2}?(?:refund|reimbursement|"
-               r"compensation|rebate|restitution|credit|payment|money) (?:of|for)", "wo bleibt", "noch nicht erhalten")
+               r"compensation|rebate|restitution|credit|payment|money) (?:(?:of|for|fo|off)\b|[$€£]|\d)",
+               "wo bleibt", "noch nicht erhalten")
 
 
 #: Words the cues above are made of: a misspelling of one of them is corrected like a playbook word.
@@ -111,6 +116,9 @@ CUE_WORDS = ("waiting", "expect", "expecting", "which", "what", "where", "cases"
              "long", "refund", "refunds", "reimburse", "reimbursement", "compensation", "cancel", "canceling", "cancelling",
              "cancellation", "terminate", "termination", "account", "delete", "deleting", "remove", "removal", "close",
              "closing", "charges", "charge", "fees", "penalty", "please", "information", "possible", "received", "status")
+#: Short function words a run-on may glue to a vocabulary word ("tocancel", "reimbursementof", "uhelp").
+GLUE_WORDS = frozenset(("a", "an", "i", "u", "to", "my", "me", "of", "for", "on", "in", "the", "and", "or", "is", "it", "do", "be",
+                        "at", "by", "we", "our", "you", "your", "can", "how", "what", "want", "need", "help"))
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
@@ -144,16 +152,38 @@ class Speller:
         """The corrected form of one lower-case word (itself when known, short or ambiguous)."""
         if len(token) < 5 or token in self.words or (self._is_word is not None and self._is_word(token)):
             return token
+        split = self._split(token, strict=True)
+        if split:
+            return split
         close = {c for v in self._variants(token) for c in self._deletes.get(v, ()) if _distance(token, c) <= 1}
         if not close and len(token) >= 9:
             close = {c for v in self._variants(token) for w in self._variants(v) for c in self._deletes.get(w, ())
                      if abs(len(c) - len(token)) <= 2 and _distance(token, c) <= 2}
         if len(close) == 1:
             return close.pop()
-        for cut in range(3, len(token) - 2):  # a missing space: "reimbursementpolicy"
-            if token[:cut] in self.words and token[cut:] in self.words:
-                return f"{token[:cut]} {token[cut:]}"
-        return token
+        return self._split(token, strict=False) or token
+
+    def _split(self, token: str, strict: bool) -> str | None:
+        """A run-on read as two words ("reimbursementpolicy", "tocancel", "refundof", "premiumaccount"), else None.
+
+        ``strict``: both parts are vocabulary or short function words (:data:`GLUE_WORDS`), tried before a
+        spelling correction. Otherwise (when no correction fits) one part is a vocabulary word of 6+ letters
+        and the other a real word (or any word of 6+ letters) of 4+ letters.
+        """
+        def strong(part: str) -> bool:
+            return (part in self.words and len(part) >= 3) or part in GLUE_WORDS
+
+        def weak(part: str) -> bool:
+            return len(part) >= 4 and (len(part) >= 6 or self._is_word is None or self._is_word(part))
+
+        cuts = [(token[:cut], token[cut:]) for cut in range(1, len(token))]
+        for left, right in cuts:
+            if strong(left) and strong(right):
+                return f"{left} {right}"
+        for left, right in [] if strict else cuts:
+            if (len(right) >= 6 and right in self.words and weak(left)) or (len(left) >= 6 and left in self.words and weak(right)):
+                return f"{left} {right}"
+        return None
 
     def text(self, text: str) -> str:
         """``text`` with every misspelt word corrected; everything else exactly as written."""

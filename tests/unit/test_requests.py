@@ -141,6 +141,19 @@ def test_misspelt_requests_are_read_as_the_playbook_words(generic, embedder) -> 
     speller = Speller({"cancel", "refund", "demande"}, wordpiece_dictionary(embedder.token_ids))
     assert speller.text("acncel and refnud") == "cancel and refund"  # "refnud" is 6 letters: corrected
     assert speller.text("I demand a refund") == "I demand a refund"  # a real word is never "corrected"
+    # a missing space: a vocabulary word glued to a function word or to another real word
+    assert speller.text("help tocancel it, a refundof 20") == "help to cancel it, a refund of 20"
+    speller = Speller({"cancel", "account"}, wordpiece_dictionary(embedder.token_ids))
+    assert speller.text("cancel premiumaccount") == "cancel premium account"
+
+
+def test_typos_run_ons_and_bare_requests_still_propose_the_action(generic) -> None:  # type: ignore[no-untyped-def]
+    assert "close_account" in actions(generic, "I no longer want the purchase 55120, I can't pay for it")
+    assert "close_account" in actions(generic, "could u help me to cancel my order 4471")
+    assert "issue_refund" in actions(generic, "How can I claim compensation for the money I paid?")
+    assert "close_account" in actions(generic, "i need help toclose my basicaccount")
+    assert not actions(generic, "need help finding out in what cases I can ask for my money back")
+    assert not actions(generic, "checking how long refunds usually take")
 
 
 def test_sentences_clauses_and_speech_acts() -> None:
@@ -151,6 +164,10 @@ def test_sentences_clauses_and_speech_acts() -> None:
     assert speech_act("Could the duplicate payment be returned to us?") == "request"
     assert speech_act("Where is my refund?") == "status"
     assert speech_act("We renewed last week.") == "statement"
+    assert speech_act("I need help checking how long refunds normally take") == "question"
+    assert speech_act("in what situations can I get a refund?") == "question"
+    assert speech_act("can ya tell me how to close my account") == "request"
+    assert speech_act("I expect a refund fo 40 euros") == "status"
 
 
 def test_probabilities_are_calibrated_on_the_examples(generic, embedder) -> None:  # type: ignore[no-untyped-def]
