@@ -30,8 +30,8 @@ from tools.embeddings import DIM, MODEL_ID, MiniLMEmbeddings, default_embeddings
 from tools.helpdesk import EmbeddedHelpdesk
 from tools.knowledge import KnowledgeBase
 from tools.playbook import Playbook
-from tools.settings import Settings, get_settings
 from tools.requests import RequestDetector
+from tools.settings import Settings, get_settings
 from tools.store import Store
 
 Progress = Callable[[str, int, int], None]
