@@ -115,7 +115,8 @@ def cmd_batch(args: argparse.Namespace) -> None:
 
 def cmd_reviews(args: argparse.Namespace) -> None:
     """List pending approvals, tightest SLA first."""
-    rows = _desk().pending(args.workspace)
+    desk = _desk()
+    rows = desk.pending(args.workspace)
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
         return
@@ -126,8 +127,19 @@ def cmd_reviews(args: argparse.Namespace) -> None:
     for row in rows:
         print(f"  {row['thread_id']:<14} {row['priority']:<7} SLA {row['sla_hours']:>4g} h  {row['category']:<16} "
               f"{', '.join(row['risk_flags'][:4])}")
-    print(f"\nResume one with: support-agent review {rows[0]['thread_id']} --accept   "
-          "(or --edit FILE | --respond TEXT | --reject)")
+    ready = next((r for r in rows[:10] if _acceptable(desk, str(r["thread_id"]))), None)
+    if ready is not None:
+        print(f"\nResume one with: support-agent review {ready['thread_id']} --accept   "
+              "(or --edit FILE | --respond TEXT | --reject)")
+    else:
+        print(f"\nThe first reviews propose incomplete actions: see `support-agent show {rows[0]['thread_id']}`, "
+              "then --edit FILE to supply what is missing (or drop the action)")
+
+
+def _acceptable(desk: Any, thread_id: str) -> bool:
+    """Whether a plain accept would go through (no gated action is incomplete)."""
+    view = desk.view(thread_id)
+    return all(not a.get("missing") for i in view["interrupts"] for a in i["action_request"]["args"]["actions"])
 
 
 def cmd_review(args: argparse.Namespace) -> None:
