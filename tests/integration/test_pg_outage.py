@@ -185,3 +185,39 @@ def test_outage_gives_fast_503_then_recovers_with_nothing_lost(deployment: tuple
     # Last, so that a missing header does not hide how the rest behaved: a client told 503 is told when to retry.
     no_retry_after = [o for o in outcomes if not o.retry_after]
     assert not no_retry_after, _describe(no_retry_after)
+
+
+def test_database_stopped_while_actions_apply_then_restart_applies_each_once(
+        deployment: tuple[Deployment, TcpProxy]) -> None:
+    """PostgreSQL goes away after the first approved action; after it returns and the worker restarts, nothing is lost."""
+    dep, proxy = deployment
+    dep.env["SUPPORT_PAUSE_AT"] = "mid_apply:4"  # after the first applied action, wait 4 s (the test cuts the database)
+    dep.restart(kill=False)
+    ticket_id = f"apply-outage-{uuid.uuid4().hex[:6]}"
+    with httpx.Client(timeout=90) as client:
+        r = client.post(f"{dep.url}/v1/tickets", json=_ticket(ticket_id), headers=dep.headers("submitter@acme"))
+        assert r.status_code == 201, r.text
+        view = r.json()
+        gated = {a["name"] for a in view["interrupts"][0]["action_request"]["args"]["actions"]}
+        with ThreadPoolExecutor(1) as pool:
+            decision = pool.submit(client.post, f"{dep.url}/v1/tickets/{ticket_id}/review",
+                                   headers=dep.headers("reviewer@acme"),
+                                   json={"interrupt_id": view["interrupts"][0]["id"], "type": "accept"})
+            time.sleep(2)  # the claim and the first action are committed; the worker is paused before the next
+            proxy.pause()
+            answer = decision.result(timeout=60)
+        assert answer.status_code == 503, answer.text  # not a 500: the database is down, retry later
+        proxy.resume()
+        dep.env.pop("SUPPORT_PAUSE_AT")
+        dep.restart(kill=False)  # start-up recovery finishes the claimed decision from the outbox
+        deadline = time.monotonic() + 60
+        while (done := client.get(f"{dep.url}/v1/tickets/{ticket_id}", headers=dep.headers("reviewer@acme")).json()
+               )["status"] != "completed" and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert done["status"] == "completed", done.get("outbox")
+    applied = [row["action"] for row in done["ledger"]]
+    assert len(applied) == len(set(applied)) and gated <= set(applied)  # nothing twice, nothing lost
+    assert all(row["status"] == "done" for row in done["outbox"])
+    refunds = dep.store.query("SELECT COUNT(*) AS n FROM money WHERE ticket_id = :t AND kind = 'refund'",
+                              {"t": done["thread_id"]})
+    assert int(str(refunds[0]["n"])) == 1
