@@ -8,10 +8,12 @@ left behind: claimed-but-unfinished decisions and submits accepted with ``wait=f
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -133,6 +135,31 @@ def startup(settings: Settings) -> SupportDesk:
     return desk
 
 
+def recover_periodically(desk: SupportDesk, settings: Settings) -> list[str]:
+    """One round of the periodic recovery: if this worker wins the lock, finish what was left behind.
+
+    Only work older than ``recover_after_s`` counts as left behind, so a decision a live sibling
+    is applying right now is not touched (and the ledger would apply each action once anyway).
+    """
+    cutoff = (datetime.now(UTC) - timedelta(seconds=settings.recover_after_s)).isoformat(timespec="seconds")
+    with desk.store.leader("recover") as leader:
+        if not leader:
+            return []
+        finished = desk.recover(before=cutoff)
+    if finished:
+        log.info("periodic recovery finished %d runs: %s", len(finished), ", ".join(finished))
+    return finished
+
+
+async def _recovery_loop(desk: SupportDesk, settings: Settings) -> None:
+    while True:
+        await asyncio.sleep(settings.recover_every_s)
+        try:
+            await run_in_threadpool(recover_periodically, desk, settings)
+        except Exception:  # an outage or a bug must not stop the loop (or the worker)
+            log.exception("periodic recovery failed; retrying in %s s", settings.recover_every_s)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The FastAPI app (nothing is opened until the lifespan starts)."""
     settings = settings or get_settings()
@@ -140,9 +167,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.desk = await run_in_threadpool(startup, settings)
+        loop = asyncio.create_task(_recovery_loop(app.state.desk, settings)) if settings.recover_every_s else None
         try:
             yield
         finally:
+            if loop is not None:
+                loop.cancel()
             app.state.desk.close()
 
     app = FastAPI(

@@ -290,8 +290,8 @@ class SupportDesk:
                                 .where(d.completed_at.is_(None), d.decided_at < (before or "9999")))
         threads = [(str(r["thread_id"]), str(r["interrupt_id"]), str(r["payload"])) for r in rows]
         claimed = {thread for thread, _, _ in threads}
-        threads += [(thread, "", "") for thread in dict.fromkeys(a["thread_id"] for a in outbox.pending(self.store))
-                    if thread not in claimed]
+        left = outbox.pending(self.store, before=before)
+        threads += [(thread, "", "") for thread in dict.fromkeys(a["thread_id"] for a in left) if thread not in claimed]
         for thread_id, interrupt_id, payload in threads:
             try:
                 self._continue(thread_id, interrupt_id, payload)

@@ -53,11 +53,13 @@ def record_failure(store: Store, thread_id: str, action_id: str, error: str) -> 
     return status
 
 
-def pending(store: Store, thread_id: str | None = None) -> list[dict[str, Any]]:
-    """Pending rows (of one thread, or all), as actions ready to apply."""
+def pending(store: Store, thread_id: str | None = None, before: str | None = None) -> list[dict[str, Any]]:
+    """Pending rows (of one thread, or all; last touched before ``before`` if given), as actions ready to apply."""
     query = select(c.thread_id, c.action_id, c.action, c.args, c.tier).where(c.status == "pending")
     if thread_id is not None:
         query = query.where(c.thread_id == thread_id)
+    if before is not None:
+        query = query.where(c.updated_at < before)
     return [{"thread_id": r["thread_id"], "id": r["action_id"], "name": r["action"], "args": json.loads(str(r["args"])),
              "tier": r["tier"]} for r in store.query(query.order_by(c.created_at, c.action_id))]
 

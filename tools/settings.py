@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     db_timeout_s: float = Field(5.0, gt=0, le=60, description="PostgreSQL: longest wait for a connection; beyond it the API answers 503.")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Larger request bodies are refused with 413.")
     recover_on_start: bool = Field(True, description="Finish claimed-but-unfinished reviews and queued submits at start.")
+    recover_every_s: float = Field(60, ge=0, description="API: every N seconds, one worker finishes decisions and approved "
+                                   "actions left unfinished for longer than recover_after_s (0 = only at start).")
+    recover_after_s: float = Field(300, gt=0, description="Age after which an unfinished decision or pending action counts "
+                                   "as left behind by a dead process.")
     max_engines: int = Field(8, ge=1, le=1000, description="Workspace engines kept loaded per process (least recently used is dropped).")
     rate_limit_submit: str = Field("120/minute", description="Submits per API key per worker process (e.g. 120/minute; off = none).")
     rate_limit_review: str = Field("60/minute", description="Review decisions per API key per worker process (off = none).")

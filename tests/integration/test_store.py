@@ -57,3 +57,28 @@ def test_automatic_notifications_never_carry_card_numbers(tmp_path: Path) -> Non
     assert "4111111111111111" not in compact and "DE89370400440532013000" not in compact
     assert "1111" in stored and "T-5" in stored  # what a teammate needs is still there
     store.close()
+
+
+def test_periodic_recovery_finishes_only_what_was_left_behind(desk: object, new_id: object) -> None:
+    import json
+    from datetime import UTC, datetime, timedelta
+    from typing import Any
+
+    from api.app import recover_periodically
+    from tests.conftest import refund_ticket
+    from tools.schema import decisions
+    from tools.settings import Settings
+
+    d: Any = desk
+    old, fresh = d.submit(refund_ticket(new_id("P"))), d.submit(refund_ticket(new_id("P")))  # type: ignore[operator]
+    long_ago = (datetime.now(UTC) - timedelta(minutes=10)).isoformat(timespec="seconds")
+    with d.store.transaction() as tx:  # two claims whose process died: one 10 minutes ago, one just now
+        for view, at in ((old, long_ago), (fresh, datetime.now(UTC).isoformat(timespec="seconds"))):
+            tx.execute(decisions.insert().values(thread_id=view["thread_id"], interrupt_id=view["interrupts"][0]["id"],
+                                                 decision="accept", reviewer="gone", decided_at=at,
+                                                 payload=json.dumps({"type": "accept", "args": None, "reviewer": "gone"})))
+    finished = recover_periodically(d, Settings(state_dir=d.settings.state_dir, recover_after_s=300))
+    assert old["thread_id"] in finished and fresh["thread_id"] not in finished  # a live sibling may own the fresh one
+    done = d.view(old["thread_id"])
+    assert done["status"] == "completed" and [r["action"] for r in done["ledger"]].count("issue_refund") == 1
+    assert d.view(fresh["thread_id"])["status"] == "awaiting_review"
