@@ -85,11 +85,10 @@ def rows(result: Any) -> list[dict[str, Any]]:
 class Store:
     """The product's tables in one database, through a pooled SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine, lock_path: Path | None = None, migrate: bool = True) -> None:
+    def __init__(self, engine: Engine, migrate: bool = True) -> None:
         """Use ``engine`` and (unless ``migrate`` is false) bring its database to the current schema."""
         self.engine = engine
         self.dialect = "postgres" if engine.dialect.name == "postgresql" else "sqlite"
-        self.lock_path = lock_path
         if migrate:
             self.migrate()
 
@@ -101,7 +100,7 @@ class Store:
                                connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
-        return cls(engine, lock_path=path.with_name(f"{path.name}.migrate.lock"), migrate=migrate)
+        return cls(engine, migrate=migrate)
 
     @classmethod
     def postgres(cls, url: str, pool_size: int = 5, timeout: float = 5.0, migrate: bool = True) -> Store:
@@ -119,6 +118,12 @@ class Store:
         """The SQLite file (None on PostgreSQL)."""
         database = self.engine.url.database
         return Path(database) if self.dialect == "sqlite" and database else None
+
+    def _lock_file(self, name: str) -> Path:
+        """SQLite: the file lock ``name`` next to the database."""
+        path = self.path
+        assert path is not None, "file locks are for SQLite; PostgreSQL uses advisory locks"
+        return path.with_name(f"{path.name}.{name}.lock")
 
     @classmethod
     def from_settings(cls, settings: Settings, pool_size: int | None = None, migrate: bool = True) -> Store:
@@ -145,8 +150,7 @@ class Store:
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
             return
-        assert self.lock_path is not None
-        with open(self.lock_path, "a+") as handle:
+        with open(self._lock_file("migrate"), "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 with self.engine.begin() as conn:
@@ -197,8 +201,7 @@ class Store:
                         conn.execute(select(func.pg_advisory_unlock(key)))
                         conn.commit()
             return
-        assert self.lock_path is not None
-        with open(self.lock_path.with_name(self.lock_path.name.replace(".migrate.lock", f".{name}.lock")), "a+") as handle:
+        with open(self._lock_file(name), "a+") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -89,9 +89,6 @@ def _complete(actions: list[dict[str, Any]]) -> None:
         raise ValueError("; ".join(problems) + " — edit the action to supply them, or drop it from the decision")
 
 
-_approved = approved_actions  # the name api/service.py imports today
-
-
 def review(state: State) -> Command[Literal["draft", "apply_actions"]]:
     """Stop for a human decision, then route: redraft, or apply the approved actions."""
     error = None
