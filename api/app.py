@@ -26,7 +26,7 @@ from api import registry
 from api.logging import install as install_log_redaction
 from api.logging import safe_errors, summary
 from api.retention import prune
-from api.routers import console, health, keys, reviews, tickets
+from api.routers import console, docs, health, keys, reviews, tickets
 from api.service import SupportDesk
 from tools.settings import Settings, get_settings
 from tools.store import now
@@ -176,7 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.desk.close()
 
     app = FastAPI(
-        title="Support Desk Agent", version="1.0.0", lifespan=lifespan,
+        title="Support Desk Agent", version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None,
         description="Submit tickets, review gated actions (exactly once), read runs and their audit trail. "
                     "Authenticate with `Authorization: Bearer <API key>`.",
     )
@@ -190,6 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reviews.router)
     app.include_router(console.router)
     app.include_router(keys.router)
+    app.include_router(docs.router)
     install_log_redaction()  # no log line carries a raw card number, IBAN, email or phone
     return app
 

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, update
 
 from api.db import open_store
@@ -118,18 +119,23 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+#: Declared as OpenAPI security schemes, so ``/docs`` has an Authorize button for either header.
+BEARER = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer sda_…`")
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="The same API key in `X-API-Key`")
+
+
 def authenticate(
     request: Request,
-    authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
-    x_api_key: Annotated[str | None, Header(description="Alternative to Authorization")] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+    x_api_key: Annotated[str | None, Security(API_KEY)] = None,
 ) -> Principal:
     """The dependency resolving the caller's key (once per request: FastAPI caches it for every user)."""
     key = x_api_key
+    authorization = request.headers.get("authorization")
     if authorization:
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
+        if bearer is None or not bearer.credentials.strip():
             raise _unauthorized("Authorization header must be 'Bearer <API key>'")
-        key = value
+        key = bearer.credentials
     if not key:
         raise _unauthorized("missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
     principal = lookup(request.app.state.desk.store, key)

@@ -93,7 +93,14 @@ def owned(store: Store, ticket_id: str, tenant: str) -> dict[str, Any] | None:
     rows = store.query(select(a.thread_id, a.ticket_id, a.status, a.error, a.ticket, a.created_at)
                        .where(a.tenant == tenant, or_(a.ticket_id == ticket_id, a.thread_id == ticket_id))
                        .order_by((a.ticket_id == ticket_id).desc()))
-    return rows[0] if rows else None
+    if rows:
+        return rows[0]
+    # A run the CLI, a batch or Studio (through the service) started: it has no submit row, only its run.
+    r = t.runs.c
+    runs = store.query(select(r.thread_id, r.ticket_id, r.status, r.created_at)
+                       .where(r.workspace == tenant, or_(r.ticket_id == ticket_id, r.thread_id == ticket_id))
+                       .order_by((r.ticket_id == ticket_id).desc()))
+    return {**runs[0], "error": None, "ticket": "null"} if runs else None
 
 
 def run_submission(desk: SupportDesk, thread_id: str) -> dict[str, Any] | None:
@@ -159,9 +166,12 @@ def review_queue(desk: SupportDesk, tenant: str, tier: list[str] | None, categor
                  min_age_minutes: float | None, max_age_minutes: float | None, limit: int) -> list[dict[str, Any]]:
     """The tenant's pending reviews, most at risk of breaching their SLA first."""
     r = t.runs.c
+    # Every run of the workspace, whatever started it: API submits have a registry row (with the queue's
+    # tiers); CLI, batch and demo runs do not, so their tiers are read from the pending interrupt.
     query = (select(r.thread_id, r.ticket_id, r.category, r.priority, r.sla_hours, r.risk_flags, r.summary, r.interrupt_id,
-                    r.created_at, a.tiers).select_from(t.runs.join(t.api_tickets, a.thread_id == r.thread_id))
-             .where(r.status == "awaiting_review", a.tenant == tenant, r.workspace == tenant))
+                    r.created_at, a.tiers, a.submitted_by)
+             .select_from(t.runs.outerjoin(t.api_tickets, a.thread_id == r.thread_id))
+             .where(r.status == "awaiting_review", r.workspace == tenant))
     if category:
         query = query.where(r.category == category)
     current = datetime.now(UTC)
@@ -169,7 +179,9 @@ def review_queue(desk: SupportDesk, tenant: str, tier: list[str] | None, categor
     for row in desk.store.query(query):
         created = datetime.fromisoformat(str(row["created_at"]))
         age = (current - created).total_seconds() / 60
-        tiers = json.loads(str(row.pop("tiers") or "[]"))
+        stored = row.pop("tiers")
+        tiers = json.loads(str(stored)) if stored is not None else _pending_tiers(desk, str(row["thread_id"]))
+        row["source"] = "api" if row.pop("submitted_by") is not None else "service"
         if (tier and not set(tier) & set(tiers)) or (min_age_minutes is not None and age < min_age_minutes) \
                 or (max_age_minutes is not None and age > max_age_minutes):
             continue
@@ -180,6 +192,13 @@ def review_queue(desk: SupportDesk, tenant: str, tier: list[str] | None, categor
                     "sla_breached": remaining < 0})
     out.sort(key=lambda r: (r["sla_remaining_minutes"], r["created_at"]))
     return out[:limit]
+
+
+def _pending_tiers(desk: SupportDesk, thread_id: str) -> list[str]:
+    try:
+        return tiers_of(desk.view(thread_id))
+    except Exception:  # an archived or unreadable run still shows in the queue, without tiers
+        return []
 
 
 def queued(store: Store, before: str) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.service import TicketIn
+from graph.packet_schema import SupportPacket
 
 __all__ = ["TicketIn", "TicketView", "Accepted", "ReviewIn", "ReviewItem", "AuditEvent", "Problem", "Conflict"]
 
@@ -21,7 +22,7 @@ class TicketView(BaseModel):
     status: str = Field(description="queued | running | failed | awaiting_review | completed | rejected | "
                                     "actions_failed (an approved action failed after retries: see outbox) | …")
     ticket: dict[str, Any] | None = None
-    packet: dict[str, Any] | None = None
+    packet: SupportPacket | None = Field(None, description="The support packet a reviewer reads.")
     interrupts: list[dict[str, Any]] = Field(default_factory=list, description="Pending reviews; decide by `id`.")
     decisions: list[dict[str, Any]] = Field(default_factory=list)
     ledger: list[dict[str, Any]] = Field(default_factory=list, description="Actions applied, once each.")
@@ -66,6 +67,7 @@ class ReviewItem(BaseModel):
     interrupt_id: str | None = None
     tiers: list[str] = Field(default_factory=list)
     risk_flags: list[Any] = Field(default_factory=list)
+    source: str = Field("api", description="api: submitted over HTTP; service: the CLI, a batch, the demo or Studio")
     sla_hours: float | None = None
     created_at: str
     age_minutes: float

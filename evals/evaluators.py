@@ -192,6 +192,19 @@ def citation_validity(output: Mapping[str, Any], expected: Mapping[str, Any], kb
             "must_cite_hits": sum(doc in cited for doc in required), "must_cite": len(required)}
 
 
+def draft_relevance(draft: str, labels: Mapping[str, bool] | None) -> dict[str, int] | None:
+    """Cited sentences of ``draft`` that a person labelled relevant to the ticket's request (None: ticket not labelled).
+
+    ``labels`` maps a knowledge sentence to its label; a cited sentence nobody labelled counts in
+    ``cited`` but not in ``labelled`` (the report shows that coverage, so a changed draft is re-labelled).
+    """
+    if labels is None:
+        return None
+    cited = [sentence for sentence, _ in draft_citations(draft)]
+    judged = [labels[s] for s in cited if s in labels]
+    return {"cited": len(cited), "labelled": len(judged), "relevant": sum(judged)}
+
+
 def internal_leak(draft: str, kb: Knowledge, contract_notes: str = "") -> list[str]:
     """The leaked 8-word passages (empty when the draft is clean)."""
     found = shingles(draft)
@@ -452,6 +465,7 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     acts = request_detection([r["request_actions_expected"] for r in with_actions], [r["request_actions_detected"] for r in with_actions])
     args = [r["args"] for r in rows]
     accept = [r["accept"] for r in rows]
+    judged = [r["relevance"] for r in rows if r.get("relevance") is not None]
     mood = class_recall_precision([(r["expected"]["sentiment"], str(r["sentiment"])) for r in rows], "negative")
     return {
         "examples": float(len(rows)),
@@ -481,6 +495,8 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
         "missing_info_recall": _ratio(sum(r["missing"]["tp"] for r in rows), sum(r["missing"]["expected"] for r in rows)),
         "missing_info_precision": _ratio(sum(r["missing"]["tp"] for r in rows), sum(r["missing"]["predicted"] for r in rows)),
         "risk_flag_recall": _ratio(sum(r["flags"]["tp"] for r in rows), sum(r["flags"]["expected"] for r in rows)),
+        "draft_relevance": _ratio(sum(d["relevant"] for d in judged), sum(d["labelled"] for d in judged)),
+        "draft_relevance_coverage": _ratio(sum(d["labelled"] for d in judged), sum(d["cited"] for d in judged)),
         "groundedness": _ratio(sum(g["cited_sentences"] - len(g["unsupported"]) for g in grounding),
                                sum(g["cited_sentences"] for g in grounding)),
         "latency_p50_s": median(latencies),

@@ -18,6 +18,7 @@ request recall and language detection (reported, not gated).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -39,6 +40,7 @@ from evals.evaluators import (
     Knowledge,
     aggregate,
     aggregate_multilingual,
+    draft_relevance,
     escalation_by_team,
     expected_actions,
     multilingual_by_language,
@@ -51,6 +53,7 @@ from evals.evaluators import (
 HERE = Path(__file__).resolve().parent
 THRESHOLDS = HERE / "thresholds.yaml"
 REQUEST_LABELS = HERE / "datasets" / "sample_requests.jsonl"
+RELEVANCE_LABELS = HERE / "datasets" / "draft_relevance.jsonl"
 MULTILINGUAL = HERE / "datasets" / "multilingual.jsonl"
 DATASET_NAME = "support-desk-sample-eval"
 NAMESPACE = uuid.UUID("7f1c5a52-52a4-4a0c-9d0e-6c0bde6f3e11")
@@ -101,6 +104,19 @@ def load_request_labels(path: Path, known_types: Iterable[str]) -> dict[str, lis
     unknown = sorted({t for types in labels.values() for t in types} - set(known_types))
     if unknown:
         raise ValueError(f"{path}: request types not in the playbook: {', '.join(unknown)}")
+    return labels
+
+
+def load_relevance_labels(path: Path = RELEVANCE_LABELS) -> dict[str, dict[str, bool]]:
+    """Ticket id → {knowledge sentence: whether a person judged it relevant to what the ticket asks}."""
+    labels: dict[str, dict[str, bool]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            row = json.loads(line)
+            try:
+                labels[str(row["id"])] = {str(s["text"]): bool(s["relevant"]) for s in row["sentences"]}
+            except (KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{number}: each line needs id and sentences [{{text, relevant}}]") from exc
     return labels
 
 
@@ -256,6 +272,7 @@ def run(examples: Sequence[EvalExample], engine_mode: str = "offline", desk: Any
     required_of = required_by_request(engine.playbook.requests)
     action_of = {name: spec.action for name, spec in engine.playbook.requests.items()}
     labels = request_labels or {}
+    relevance = load_relevance_labels()
     client, data, upload = _client_and_data(examples)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*is in beta")  # upload_runs is a beta flag
@@ -275,7 +292,9 @@ def run(examples: Sequence[EvalExample], engine_mode: str = "offline", desk: Any
         rows.append({"id": example.ticket.id, "ticket": example.ticket.model_dump(), "expected": expected,
                      "tags": example.tags, "outputs": outputs, "requests_expected": wanted,
                      "request_actions_expected": None if wanted is None else expected_actions(wanted, action_of),
-                     **score_example(outputs, expected, kb, actions, required_of)})
+                     **score_example(outputs, expected, kb, actions, required_of),
+                     "relevance": draft_relevance(str(outputs["packet"].get("draft_reply", "")),
+                                                  relevance.get(example.ticket.id))})
     return sorted(rows, key=lambda r: r["id"])
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from datetime import UTC, datetime
 from typing import Any
 
+from graph.packet_schema import RiskFlag, SupportPacket, TicketMessage, band_of, severity_of
 from graph.state import State
 
 MESSAGE_SHOWN = 4_000
@@ -61,46 +63,73 @@ def sanitize_subject(text: str) -> str:
 
 
 def build_packet(state: State) -> dict[str, Any]:
-    """Assemble the packet from the state."""
+    """Assemble the packet from the state: a :class:`SupportPacket`, stored as plain JSON."""
     ticket, triage, customer = dict(state["ticket"]), state["triage"], state.get("customer", {})
     draft = state.get("draft", {})
     who = customer.get("name") or ticket.get("email") or "an unknown customer"
-    llm = {} if "llm_usage" not in draft else {"llm": {
+    llm = None if "llm_usage" not in draft else {
         **{k: v for k, v in draft["llm_usage"].items() if k != "calls"}, "analysis": draft.get("llm_analysis"),
         "fallback": draft.get("llm_fallback", False), "fallback_reason": draft.get("llm_fallback_reason", ""),
-        "category_source": triage.get("category_source", "classifier")}}
+        "category_source": triage.get("category_source", "classifier")}
     sources = state.get("sources", [])
-    return {
-        "ticket_id": ticket["id"],
-        "workspace": state.get("workspace", "default"),
-        "summary": f"{triage['category'].replace('_', ' ').title()} request from {who} "
-                   f"({customer.get('plan', 'unknown plan')}): {ticket['subject']}",
-        "customer": customer,
-        "category": triage["category"],
-        "category_confidence": triage["confidence"],
-        "triage_mode": triage.get("mode", "trained"),
-        "setup_notes": triage.get("setup_notes", []),
-        "priority": triage["priority"],
-        "sla_hours": triage["sla_hours"],
-        "sla_at_risk": triage["sla_at_risk"],
-        "sentiment": triage["sentiment"],
-        "requests": [{"type": r["type"], "confidence": r["confidence"], "evidence": r["evidence"], "action": r["action"]}
-                     for r in triage.get("requests", [])],
-        "language": triage.get("language", "en"),
-        "language_note": triage.get("language_note", ""),
-        "sources": [s for s in sources if s["audience"] == "customer"],
-        "reviewer_sources": [s for s in sources if s["audience"] != "customer"],
-        "conflicts": state.get("conflicts", []),
-        "risk_flags": state.get("risk_flags", []),
-        "escalation": state.get("escalation", {}),
-        "suggested_owner": triage["owner"],
-        "message": str(ticket.get("body", "")),
-        "draft_reply": draft.get("body", ""),
-        "citations": draft.get("citations", []),
-        "missing_information": [m["label"] for m in draft.get("missing_info", [])],
-        "proposed_actions": state.get("proposed_actions", []),
-        **llm,  # only in llm mode: model calls, tokens, latency, the analysis and any fallback
-    }
+    outdated = {c["superseded"] for c in state.get("conflicts", [])}
+    flags = state.get("risk_flags", [])
+    actions = state.get("proposed_actions", [])
+    reply_to = next((a["args"].get("to") for a in actions if a["name"] == "send_reply"), None)
+    packet = SupportPacket(
+        ticket_id=ticket["id"],
+        workspace=state.get("workspace", "default"),
+        summary=f"{triage['category'].replace('_', ' ').title()} request from {who} "
+                f"({customer.get('plan', 'unknown plan')}): {ticket['subject']}",
+        ticket=TicketMessage(id=ticket["id"], subject=str(ticket.get("subject", "")), body=str(ticket.get("body", "")),
+                             sender=str(ticket.get("email") or reply_to or customer.get("contact_email") or ""),
+                             customer_id=ticket.get("customer_id") or customer.get("id"),
+                             channel=str(ticket.get("channel") or "email"),
+                             received_at=datetime.now(UTC).isoformat(timespec="seconds")),
+        message=str(ticket.get("body", "")),
+        customer=customer,
+        category=triage["category"],
+        category_confidence=triage["confidence"],
+        confidence_band=band_of(float(triage["confidence"])),
+        category_alternatives=triage.get("alternatives", []),
+        triage_mode=triage.get("mode", "trained"),
+        setup_notes=triage.get("setup_notes", []),
+        priority=triage["priority"],
+        sla_hours=triage["sla_hours"],
+        sla_at_risk=triage["sla_at_risk"],
+        sentiment=triage["sentiment"],
+        requests=[{"type": r["type"], "confidence": r["confidence"], "evidence": r["evidence"], "action": r["action"]}
+                  for r in triage.get("requests", [])],
+        language=triage.get("language", "en"),
+        language_note=triage.get("language_note", ""),
+        sources=[{**s, "badge": _badge(s, outdated)} for s in sources if s["audience"] == "customer"],
+        reviewer_sources=[{**s, "badge": _badge(s, outdated)} for s in sources if s["audience"] != "customer"],
+        conflicts=state.get("conflicts", []),
+        risk_flags=flags,
+        flags=[RiskFlag(name=f, severity=severity_of(f)) for f in flags],
+        injection_phrase=triage.get("injection"),
+        escalation=state.get("escalation", {}),
+        suggested_owner=triage["owner"],
+        draft_reply=draft.get("body", ""),
+        draft_subject=draft.get("subject", ""),
+        citations=draft.get("citations", []),
+        missing_information=[m["label"] for m in draft.get("missing_info", [])],
+        proposed_actions=actions,
+        llm=llm,  # only in llm mode: model calls, tokens, latency, the analysis and any fallback
+    )
+    return packet.model_dump(mode="json", exclude_none=False)
+
+
+def _badge(source: dict[str, Any], outdated: set[str]) -> str:
+    """The authority badge a reviewer sees: official · internal · runbook · past ticket · outdated."""
+    if source["id"] in outdated:
+        return "outdated"
+    kinds = {str(source.get("kind", "")), str(source.get("authority", ""))}
+    if "runbook" in kinds:
+        return "runbook"
+    if "past_ticket" in kinds:
+        return "past ticket"
+    return "official" if source.get("audience") == "customer" else "internal"
 
 
 def packet_markdown(packet: dict[str, Any]) -> str:

@@ -111,21 +111,26 @@ def _facts(engine: Engine, state: State, threshold: float) -> list[tuple[str, st
     asked = _content_words(ticket_text(ticket))
     customer_sources = [s for s in state.get("sources", []) if s["audience"] == "customer"]
     candidates: list[tuple[str, str]] = []
-    for source in customer_sources[:MAX_FACT_SOURCES]:
+    ranks: list[int] = []
+    for rank, source in enumerate(customer_sources[:MAX_FACT_SOURCES]):
         if source["relevance"] < threshold * 0.9:
             continue
         for sentence in _sentences_of(source["passage"])[:MAX_SENTENCES_PER_SOURCE]:
             if is_fact(sentence) and sentence not in {c for c, _ in candidates}:
                 candidates.append((sentence, source["id"]))
+                ranks.append(rank)
     facts: list[tuple[str, str]] = []
     if candidates:
         vectors = _sentence_vectors(engine, [c for c, _ in candidates])
         similarity = vectors @ focus_vector
         words = [_content_words(c) for c, _ in candidates]
         overlap = [(len(w & asked) + 2 * len(w & evidence)) / max(1, 3 * len(w)) for w in words]
-        score = similarity + 0.5 * np.asarray(overlap)
+        # Retrieval ranked the whole passages with every signal (hybrid, authority, freshness): a sentence of
+        # a lower-ranked source must be clearly closer to the ticket to displace one of the best source.
+        score = similarity + 0.5 * np.asarray(overlap) - SOURCE_RANK_PENALTY * np.asarray(ranks)
+        best = float(score.max())
         for i in np.argsort(-score)[:MAX_FACTS]:
-            if similarity[i] >= MIN_FACT_SIMILARITY:
+            if similarity[i] >= MIN_FACT_SIMILARITY and score[i] >= best - FACT_SCORE_MARGIN:
                 facts.append(candidates[i])
     for note in state.get("review_notes", []):
         note_vector = engine.embed(note)
@@ -142,6 +147,10 @@ MIN_FACT_SIMILARITY = 0.3
 #: Candidate sentences come from the best sources only (their vectors are cached once embedded).
 MAX_FACT_SOURCES = 3
 MAX_SENTENCES_PER_SOURCE = 10
+#: Score taken off a candidate sentence per rank of its source below the best one.
+SOURCE_RANK_PENALTY = 0.2
+#: A fact scores at most this much below the best one (the rest would pad the reply).
+FACT_SCORE_MARGIN = 0.2
 
 
 def offline_draft(engine: Engine, state: State, tone: str) -> tuple[dict[str, Any], dict[str, Any]]:
