@@ -6,17 +6,19 @@ import argparse
 import json
 from typing import Any
 
-from tools.settings import get_settings
-from tools.store import Store, head_revision
-
 
 def _where() -> str:
+    from tools.settings import get_settings
+
     settings = get_settings()
     return "PostgreSQL (SUPPORT_DATABASE_URL)" if settings.uses_postgres else str(settings.sqlite_path)
 
 
 def cmd_db_status(args: argparse.Namespace) -> None:
     """Print the store's schema revision and the newest one."""
+    from tools.settings import get_settings
+    from tools.store import Store, head_revision
+
     store = Store.from_settings(get_settings(), pool_size=1, migrate=False)
     try:
         current, head = store.revision(), head_revision()
@@ -31,6 +33,9 @@ def cmd_db_status(args: argparse.Namespace) -> None:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> None:
     """Apply pending migrations (once, even if workers start at the same time)."""
+    from tools.settings import get_settings
+    from tools.store import Store
+
     store = Store.from_settings(get_settings(), pool_size=1, migrate=False)
     try:
         before = store.revision()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,27 @@ def _desk(*preload: str) -> Any:
     return SupportDesk(preload=preload)
 
 
-def _read_json(source: str) -> Any:
+def _reader(workspace: str | None = None) -> Any:
+    """The read-only view of the runs (no graph, no engine); checks ``workspace`` when given."""
+    from cli.runs import RunReader
+
+    reader = RunReader()
+    if workspace is not None:
+        reader.check_workspace(workspace)
+    return reader
+
+
+def _read_text(source: str) -> str:
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as exc:
         raise CliError(f"cannot read {source}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise CliError(f"cannot read {source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
+def _read_json(source: str) -> Any:
+    text = _read_text(source)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -47,26 +62,20 @@ def _ticket_error(exc: Exception, where: str) -> CliError:
 
 
 def _print_view(view: dict[str, Any], as_json: bool) -> None:
-    from graph.packet import packet_markdown
-
     if as_json:
         print(json.dumps(view, indent=2, default=str))
         return
-    if view.get("packet"):  # the packet's escapes (customer text is data, not markup) are for renderers, not terminals
-        print(re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>~])", r"\1", packet_markdown(view["packet"])))
-    print(f"\nStatus: {view['status']}")
-    for item in view.get("interrupts", []):
-        print(f"Pending approval {item['id']} — resume with:\n  support-agent review {view['thread_id']} --accept"
-              f"   (or --edit FILE | --respond TEXT | --reject)")
-    for row in view.get("ledger", []):
-        print(f"Ledger: {row['action_id']} {row['action']} applied {row['applied_at']}")
+    from cli.packet_view import print_view
+    from cli.render import make_console
+
+    print_view(make_console(), view)
 
 
 def cmd_process(args: argparse.Namespace) -> None:
     """Process one JSON ticket."""
+    ticket = _read_json(args.file)
     from api.service import DeskError
 
-    ticket = _read_json(args.file)
     desk = _desk()
     try:
         view = desk.submit(ticket, workspace=args.workspace)
@@ -78,84 +87,103 @@ def cmd_process(args: argparse.Namespace) -> None:
 
 
 def cmd_batch(args: argparse.Namespace) -> None:
-    """Process a JSONL file of tickets with a progress bar."""
+    """Process a JSONL file of tickets: progress on stderr, a summary (or one JSON line per ticket) on stdout."""
+    lines = [(n, line) for n, line in enumerate(_read_text(args.file).splitlines(), 1) if line.strip()]
     from pydantic import ValidationError
-    from rich.progress import Progress
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    path = Path(args.file)
-    if not path.exists():
-        raise CliError(f"{path}: file not found")
-    lines = [(n, line) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.strip()]
     from api.service import DeskError
+    from cli.render import make_console
 
+    out, err = make_console(), make_console(stderr=True)
     desk, results, errors = _desk(), [], []
-    with Progress(transient=True, disable=args.json) as progress:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=err.is_terminal) as progress:
         task = progress.add_task("processing tickets", total=len(lines))
         for number, line in lines:
             try:
-                results.append(desk.submit(json.loads(line), workspace=args.workspace))
+                view = desk.submit(json.loads(line), workspace=args.workspace)
             except DeskError as exc:
                 raise CliError(str(exc)) from exc
-            except (json.JSONDecodeError, ValidationError, ValueError) as exc:
-                errors.append(f"{path}:{number}: {_ticket_error(exc, 'line') if isinstance(exc, ValidationError) else exc}")
+            except json.JSONDecodeError as exc:
+                errors.append(f"{args.file}:{number}: invalid JSON: {exc.msg}")
+            except (ValidationError, ValueError) as exc:
+                errors.append(str(_ticket_error(exc, f"{args.file}:{number}")))
+            else:
+                results.append(view)
+                if args.json:  # one line per ticket, as soon as it is done
+                    print(json.dumps(view, default=str), flush=True)
+                elif args.verbose:
+                    progress.console.print()  # keep the bar below the packets
+                    _print_view(view, False)
             progress.advance(task)
-    if args.json:
-        print(json.dumps({"results": results, "errors": errors}, indent=2, default=str))
-    else:
-        for view in results:
-            _print_view(view, False)
-            print("\n" + "─" * 80 + "\n")
-        waiting = sum(1 for v in results if v["status"] == "awaiting_review")
-        print(f"Processed {len(results)} tickets: {waiting} awaiting review, {len(results) - waiting} completed.")
     for error in errors:
         print(error, file=sys.stderr)
+    if not args.json:
+        from cli.tables import batch_summary
+
+        counts, categories = batch_summary(results, len(errors), args.file)
+        out.print(counts)
+        if results:
+            out.print()
+            out.print(categories)
+        if errors:
+            out.print(f"{len(errors)} line(s) skipped: see stderr.")
     if errors:
         raise SystemExit(EXIT_USAGE)
 
 
 def cmd_reviews(args: argparse.Namespace) -> None:
-    """List pending approvals, tightest SLA first."""
-    desk = _desk()
-    rows = desk.pending(args.workspace)
+    """List pending approvals, soonest SLA deadline first, with every risk flag (read-only: no engine is loaded)."""
+    reader = _reader(args.workspace)
+    rows = reader.pending(args.workspace)
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
         return
+    from cli.render import make_console
+    from cli.tables import by_deadline, reviews_table
+
+    console = make_console()
     if not rows:
-        print("No pending approvals.")
+        console.print(f"No pending approvals in workspace '{args.workspace}'.")
         return
-    print(f"{len(rows)} pending approval(s):")
-    for row in rows:
-        print(f"  {row['thread_id']:<14} {row['priority']:<7} SLA {row['sla_hours']:>4g} h  {row['category']:<16} "
-              f"{', '.join(row['risk_flags'][:4])}")
-    ready = next((r for r in rows[:10] if _acceptable(desk, str(r["thread_id"]))), None)
+    console.print(f"{len(rows)} pending approval(s), soonest SLA deadline first (time left from when the ticket arrived):")
+    console.print(reviews_table(rows))
+    ordered = by_deadline(rows)
+    ready = next((r for r in ordered[:10] if reader.acceptable(str(r["thread_id"]))), None)
     if ready is not None:
-        print(f"\nResume one with: support-agent review {ready['thread_id']} --accept   "
-              "(or --edit FILE | --respond TEXT | --reject)")
+        console.print(f"\nResume one with: support-agent review {ready['thread_id']} --accept   "
+                      "(or --edit FILE | --respond TEXT | --reject)")
     else:
-        print(f"\nThe first reviews propose incomplete actions: see `support-agent show {rows[0]['thread_id']}`, "
-              "then --edit FILE to supply what is missing (or drop the action)")
+        console.print(f"\nThe first reviews propose incomplete actions: see `support-agent show {ordered[0]['thread_id']}`, "
+                      "then --edit FILE to supply what is missing (or drop the action)")
 
 
-def _acceptable(desk: Any, thread_id: str) -> bool:
-    """Whether a plain accept would go through (no gated action is incomplete)."""
-    view = desk.view(thread_id)
-    return all(not a.get("missing") for i in view["interrupts"] for a in i["action_request"]["args"]["actions"])
+def _decision(args: argparse.Namespace) -> dict[str, Any]:
+    """The resume value of ``review``'s flags; bad flags are a CliError before anything is loaded."""
+    if args.accept:
+        return {"type": "accept"}
+    if args.reject:
+        return {"type": "ignore"}
+    if args.respond is not None:
+        if not args.respond.strip():
+            raise CliError("--respond needs a comment telling the agent what to change in the draft (it was empty)")
+        return {"type": "response", "args": args.respond}
+    edited = _read_json(args.edit)
+    if isinstance(edited, dict):
+        return {"type": "edit", "args": edited}
+    if isinstance(edited, str) and edited.strip():
+        return {"type": "edit", "args": {"reply": edited}}
+    raise CliError(f'{args.edit}: expected {{"reply": "...", "actions": [...]}} or a non-empty JSON string')
 
 
 def cmd_review(args: argparse.Namespace) -> None:
     """Decide a pending approval."""
+    value = {**_decision(args), "reviewer": args.reviewer}
+    if not str(args.reviewer).strip():
+        raise CliError("--reviewer must not be empty")
     from api.service import DeskError, NotPending
 
-    if args.accept:
-        value: dict[str, Any] = {"type": "accept"}
-    elif args.reject:
-        value = {"type": "ignore"}
-    elif args.respond:
-        value = {"type": "response", "args": args.respond}
-    else:
-        edited = _read_json(args.edit)
-        value = {"type": "edit", "args": edited if isinstance(edited, dict) else {"reply": str(edited)}}
-    value["reviewer"] = args.reviewer
     desk = _desk()
     try:
         view = desk.decide(desk.thread_of(args.thread, args.workspace), value)
@@ -169,15 +197,9 @@ def cmd_review(args: argparse.Namespace) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> None:
-    """Show a run's packet, status, decisions and ledger."""
-    from api.service import NotFound
-
-    try:
-        desk = _desk()
-        view = desk.view(desk.thread_of(args.thread, args.workspace))
-    except NotFound as exc:
-        raise CliError(str(exc)) from exc
-    _print_view(view, args.json)
+    """Show a run: packet (with the reply actually sent), status, decisions and ledger (read-only)."""
+    reader = _reader(args.workspace)
+    _print_view(reader.view(reader.thread_of(args.thread, args.workspace)), args.json)
 
 
 def cmd_index(args: argparse.Namespace) -> None:
@@ -229,18 +251,23 @@ def cmd_retention(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    """What the agent learned: edit/override rates per category and knowledge gaps."""
-    report = _desk().learning_report(args.workspace)
+    """What the agent learned: edit/override rates per category and knowledge gaps (read-only)."""
+    from api.reports import learning_report
+
+    reader = _reader(args.workspace)
+    report = learning_report(reader.store, args.workspace)
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return
-    print("Reviewer decisions per category (edit rate = share not accepted as drafted):")
-    for category, counts in report["decisions_by_category"].items():
-        print(f"  {category:<16} {counts['total']:>4} decided  accept {counts.get('accept', 0):>3}  edit {counts.get('edit', 0):>3}  "
-              f"respond {counts.get('response', 0):>3}  reject {counts.get('ignore', 0):>3}  edit rate {counts['edit_rate_pct']}%")
-    print("Knowledge gaps (tickets without a confident source):")
-    for gap in report["knowledge_gaps"] or [{"category": "none", "n": 0, "worst": 0, "examples": ""}]:
-        print(f"  {gap['category']:<16} {gap['n']:>4}  e.g. {str(gap['examples'] or '')[:100]}")
+    from cli.render import make_console
+    from cli.tables import report_tables
+
+    console = make_console()
+    decided, gaps = report_tables(report)
+    console.print("Reviewer decisions per category (edit rate = share not accepted as drafted):")
+    console.print(decided if decided.row_count else "  none yet")
+    console.print("\nKnowledge gaps (tickets without a confident source):")
+    console.print(gaps if gaps.row_count else "  none")
 
 
 def cmd_keys_create(args: argparse.Namespace) -> None:
@@ -273,77 +300,120 @@ def cmd_eval_triage(args: argparse.Namespace) -> None:
 
 
 def _command(sub: Any, name: str, func: Any, help_text: str, *positionals: str, json_output: bool = True) -> argparse.ArgumentParser:
-    """Add a subcommand with its positional arguments, ``--workspace`` and, for most, ``--json``."""
-    p: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
+    """Add a subcommand with its positional arguments, ``--workspace``, for most ``--json``, and its examples."""
+    from cli.help import POSITIONALS, epilog
+
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".")
+    p.epilog = epilog(p.prog.removeprefix("support-agent").strip())
     # SUPPRESS: without the flag here, the value given before the subcommand (or its default) stays.
     p.add_argument("--workspace", default=argparse.SUPPRESS, metavar="W",
                    help="workspace (company) to use; default: $SUPPORT_WORKSPACE or 'default' (SUPPORT_DATA_DIR)")
     for positional in positionals:
-        p.add_argument(positional)
+        p.add_argument(positional, help=POSITIONALS.get(positional))
     if json_output:
-        p.add_argument("--json", action="store_true")
+        p.add_argument("--json", action="store_true", help="print JSON (for scripts) instead of text")
     p.set_defaults(func=func)
     return p
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("support-desk-agent")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``support-agent``."""
+    from cli.help import Parser
     from cli.workspace_commands import add_commands, add_eval_retrieval
 
-    parser = argparse.ArgumentParser(prog="support-agent", description="Supervised customer-support agent (offline).")
+    parser = Parser(prog="support-agent", description="Supervised customer-support agent (offline): process tickets, review "
+                    "the pending approvals, inspect runs and the knowledge base.",
+                    epilog="examples:\n  support-agent process ticket.json\n  support-agent reviews\n  support-agent show S-001\n"
+                           "  support-agent review S-001 --accept\n\nEach command has its own --help.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}", help="print the version and exit")
     parser.add_argument("--workspace", default=os.environ.get("SUPPORT_WORKSPACE", "default"), metavar="W",
                         help="workspace (company) to use; default: $SUPPORT_WORKSPACE or 'default' (SUPPORT_DATA_DIR)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    _command(sub, "process", cmd_process, "process one JSON ticket (FILE or - for stdin)", "file")
-    _command(sub, "batch", cmd_batch, "process a JSONL file of tickets", "file")
-    _command(sub, "reviews", cmd_reviews, "list pending approvals")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _command(sub, "process", cmd_process, "process one JSON ticket and print its packet", "file")
+    p = _command(sub, "batch", cmd_batch, "process a JSONL file of tickets; progress on stderr, a summary table at the end", "file")
+    p.add_argument("--verbose", "-v", action="store_true", help="also print every packet")
+    _command(sub, "reviews", cmd_reviews, "list pending approvals: time left to the SLA and every risk flag")
     p = _command(sub, "review", cmd_review, "decide a pending approval", "thread")
     group = p.add_mutually_exclusive_group(required=True)
-    group.add_argument("--accept", action="store_true")
-    group.add_argument("--edit", metavar="FILE", help='JSON file: {"reply": "...", "actions": ["a4-send_reply"]} or a string')
-    group.add_argument("--respond", metavar="TEXT", help="comment for a redraft")
-    group.add_argument("--reject", action="store_true")
-    p.add_argument("--reviewer", default=os.environ.get("USER", "reviewer"))
-    _command(sub, "show", cmd_show, "show a run: packet, status, decisions, ledger", "thread")
+    group.add_argument("--accept", action="store_true", help="approve the packet's gated actions as proposed")
+    group.add_argument("--edit", metavar="FILE", help='JSON file: {"reply": "...", "actions": ["a4-send_reply"]} or a string '
+                                                      "(the new reply); actions left out are dropped")
+    group.add_argument("--respond", metavar="TEXT", help="ask for a new draft; TEXT tells the agent what to change")
+    group.add_argument("--reject", action="store_true", help="reject: no gated action is applied")
+    p.add_argument("--reviewer", default=os.environ.get("USER", "reviewer"), help="who decides (default: $USER)")
+    _command(sub, "show", cmd_show, "show a run: packet, reply actually sent, status, decisions and ledger", "thread")
     _command(sub, "report", cmd_report, "learning report: edit rates, overrides, knowledge gaps")
     p = _command(sub, "retention", cmd_retention, "drop checkpoints of finished runs (packets, decisions, audit, ledger kept)")
     p.add_argument("--older-than", type=float, required=True, metavar="DAYS", help="runs finished more than DAYS ago")
-    keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
-    p = _command(keys, "create", cmd_keys_create, "create an API key", json_output=False)
-    p.add_argument("--role", required=True, choices=["submitter", "reviewer", "admin"])
+    keys = sub.add_parser("keys", help="API keys of the HTTP API", description="API keys of the HTTP API.")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
+    p = _command(keys_sub, "create", cmd_keys_create, "create an API key (printed once; only its hash is stored)", json_output=False)
+    p.add_argument("--role", required=True, choices=["submitter", "reviewer", "admin"], help="what the key may do")
     p.add_argument("--tenant", dest="key_workspace", metavar="W", help="old name of --workspace")
-    p.add_argument("--name", default="")
+    p.add_argument("--name", default="", help="a label to recognise the key by in `keys list`")
     from cli.keys import add_key_commands
 
-    add_key_commands(keys, _command)
+    add_key_commands(keys_sub, _command)
     from cli.db_commands import add_db_commands
 
     add_db_commands(sub, _command)
-    evals = sub.add_parser("eval", help="evaluations").add_subparsers(dest="eval_command", required=True)
-    p = _command(evals, "triage", cmd_eval_triage, "train and test the triage classifier on CSV exports (text,label)")
-    p.add_argument("--train", type=Path, required=True)
-    p.add_argument("--test", type=Path, required=True)
-    add_eval_retrieval(evals, _command)
+    evals = sub.add_parser("eval", help="evaluations", description="Evaluations on your own exports.")
+    evals_sub = evals.add_subparsers(dest="eval_command", required=True, metavar="COMMAND")
+    p = _command(evals_sub, "triage", cmd_eval_triage, "train and test the triage classifier on CSV exports (text,label)")
+    p.add_argument("--train", type=Path, required=True, help="labelled CSV (text,label) to train on")
+    p.add_argument("--test", type=Path, required=True, help="labelled CSV (text,label) to test on")
+    add_eval_retrieval(evals_sub, _command)
     from cli.eval_requests import add_eval_requests
 
-    add_eval_requests(evals, _command)
+    add_eval_requests(evals_sub, _command)
     add_commands(sub, _command)
-    _command(sub, "index", cmd_index, "rebuild the index and the classifier", json_output=False)
-    kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
-    p = _command(kb, "search", cmd_kb_search, "ranked sources for a query", "query")
-    p.add_argument("-k", type=int, default=5)
+    _command(sub, "index", cmd_index, "rebuild the index and the classifier (only what changed), with progress", json_output=False)
+    kb = sub.add_parser("kb", help="knowledge base tools", description="Knowledge base tools.")
+    p = _command(kb.add_subparsers(dest="kb_command", required=True, metavar="COMMAND"), "search", cmd_kb_search,
+                 "ranked sources for a query, with relevance, authority and score", "query")
+    p.add_argument("-k", type=_positive, default=5, help="how many sources (default 5)")
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more (got {value})")
+    return value
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Errors printed as one line: the CLI's, plus the data and workspace errors of the modules the command loaded."""
+    kinds: list[type[BaseException]] = [CliError]
+    for module, name in (("tools.data", "DataError"), ("tools.workspaces", "UnknownWorkspace"), ("api.intake", "DeskError")):
+        if module in sys.modules:  # a module that was never imported cannot have raised its error
+            kinds.append(getattr(sys.modules[module], name))
+    return tuple(kinds)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
-    from tools.data import DataError
-    from tools.workspaces import UnknownWorkspace
-
     try:
         args.func(args)
-    except (CliError, DataError, UnknownWorkspace) as exc:
+    except KeyboardInterrupt:
+        print("support-agent: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if not isinstance(exc, _user_errors()):
+            raise
         print(f"support-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0
