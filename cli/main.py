@@ -316,13 +316,21 @@ def _command(sub: Any, name: str, func: Any, help_text: str, *positionals: str, 
     return p
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+class _Version(argparse.Action):
+    """``--version``: the installed package's version (read only when asked)."""
 
-    try:
-        return version("support-desk-agent")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown (not installed)"
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("support-desk-agent")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            number = "unknown (not installed)"
+        print(f"{parser.prog} {number}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -330,11 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
     from cli.help import Parser
     from cli.workspace_commands import add_commands, add_eval_retrieval
 
-    parser = Parser(prog="support-agent", description="Supervised customer-support agent (offline): process tickets, review "
-                    "the pending approvals, inspect runs and the knowledge base.",
+    parser = Parser(prog="support-agent", description="Supervised customer-support agent (offline): process tickets, review the pending\n"
+                    "approvals, inspect runs and the knowledge base.",
                     epilog="examples:\n  support-agent process ticket.json\n  support-agent reviews\n  support-agent show S-001\n"
                            "  support-agent review S-001 --accept\n\nEach command has its own --help.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}", help="print the version and exit")
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     parser.add_argument("--workspace", default=os.environ.get("SUPPORT_WORKSPACE", "default"), metavar="W",
                         help="workspace (company) to use; default: $SUPPORT_WORKSPACE or 'default' (SUPPORT_DATA_DIR)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

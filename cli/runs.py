@@ -40,31 +40,82 @@ def pending_interrupts(pending_writes: Iterable[Sequence[Any]]) -> list[Any]:
     return [item for task_id, items in asked.items() if task_id not in finished for item in items]
 
 
+class ReadStore:
+    """The store's tables read through a plain SQLAlchemy engine: no Alembic import, no migration.
+
+    When a read fails because the database is missing or its schema is older than these tables
+    (the CLI has not run since an upgrade), the regular :class:`tools.store.Store` is opened, which
+    migrates, and the read is retried once on it.
+    """
+
+    def __init__(self, settings: Any) -> None:
+        """Connect lazily to the database of ``settings``."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.pool import NullPool
+
+        self.settings, self._full = settings, None
+        if settings.uses_postgres:
+            url = make_url(settings.database_url).set(drivername="postgresql+psycopg")
+            args: dict[str, Any] = {"connect_timeout": max(1, int(settings.db_timeout_s)), "prepare_threshold": None}
+        else:
+            url, args = make_url(f"sqlite:///{settings.sqlite_path}"), {"timeout": 30}
+        self.engine = create_engine(url, poolclass=NullPool, connect_args=args)
+
+    def query(self, statement: Any, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Plain dict rows of a read statement."""
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        if self._full is None:
+            try:
+                with self.engine.connect() as conn:
+                    return [dict(row) for row in conn.execute(statement, dict(params or {})).mappings()]
+            except (OperationalError, ProgrammingError):
+                from api.db import open_store
+
+                self._full = open_store(self.settings, pool_size=1)  # creates or migrates the schema, then retry
+        return self._full.query(statement, params)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+        if self._full is not None:
+            self._full.close()
+
+
 class RunReader:
     """Runs of one deployment, read without compiling the graph (the checkpointer is opened on first use)."""
 
     def __init__(self, settings: Any = None) -> None:
-        """Open the store of ``settings`` (the environment's by default)."""
-        from api.db import open_store
+        """Read the database of ``settings`` (the environment's by default)."""
         from tools.settings import get_settings
 
         self.settings = settings or get_settings()
-        self.store = open_store(self.settings, pool_size=1)
+        self.store = ReadStore(self.settings)
         self._saver: Any = None
 
     @property
     def saver(self) -> Any:
-        """LangGraph's checkpointer of the configured database."""
+        """LangGraph's checkpointer of the configured database (SQLite: opened directly, without the store's imports)."""
         if self._saver is None:
-            from api.db import open_checkpointer
+            if self.settings.uses_postgres:
+                from api.db import open_checkpointer
 
-            self._saver = open_checkpointer(self.settings)
+                self._saver = open_checkpointer(self.settings)
+            else:
+                import sqlite3
+
+                from langgraph.checkpoint.sqlite import SqliteSaver
+
+                self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.settings.state_dir / "checkpoints.db", check_same_thread=False, timeout=30)
+                self._saver = SqliteSaver(conn)
         return self._saver
 
     def close(self) -> None:
         """Release the database connections."""
         self.store.close()
-        if self._saver is not None and self.settings.uses_postgres:
+        if self._saver is not None:
             self._saver.conn.close()
 
     def check_workspace(self, workspace: str) -> None:
@@ -88,12 +139,16 @@ class RunReader:
         return self.store.query(select(t.ledger).where(t.ledger.c.thread_id == thread_id)
                                 .order_by(t.ledger.c.applied_at, t.ledger.c.action_id))
 
+    def _outbox(self, thread_id: str) -> list[dict[str, Any]]:
+        """The rows of :func:`tools.outbox.rows` (that module imports the migrating store)."""
+        c = t.action_outbox.c
+        return self.store.query(select(c.action_id, c.action, c.status, c.attempts, c.last_error, c.updated_at)
+                                .where(c.thread_id == thread_id).order_by(c.created_at, c.action_id))
+
     def view(self, thread_id: str) -> dict[str, Any]:
         """Status, packet, pending interrupts (with ids), decisions, ledger and outbox of a thread."""
-        from tools import outbox
-
         values, interrupts = self._state(thread_id)
-        extra = {"ledger": self._ledger(thread_id), "outbox": outbox.rows(self.store, thread_id)}
+        extra = {"ledger": self._ledger(thread_id), "outbox": self._outbox(thread_id)}
         if not values:
             kept = self._archived(thread_id)  # a finished run whose checkpoints retention dropped
             if kept is None:
