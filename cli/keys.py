@@ -44,11 +44,18 @@ def cmd_keys_list(args: argparse.Namespace) -> None:
     if not rows:
         print(f"No API keys in {where}. Create one: support-agent keys create --role admin --workspace W")
         return
-    print(f"{'KEY ID':<14} {'ROLE':<10} {'WORKSPACE':<16} {'NAME':<20} {'CREATED':<26} STATUS")
+    from rich.table import Table
+
+    from cli.render import make_console, styled
+
+    table = Table(show_edge=False, pad_edge=False, box=None, padding=(0, 2, 0, 0))
+    for name in ("KEY ID", "ROLE", "WORKSPACE", "NAME", "CREATED", "STATUS"):
+        table.add_column(name, header_style="bold dim", no_wrap=name != "NAME")
     for row in rows:
-        status = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
-        print(f"{row['key_id']:<14} {row['role']:<10} {row['workspace']:<16} {str(row['name'])[:20]:<20} "
-              f"{row['created_at']!s:<26} {status}")
+        status = styled(f"revoked {row['revoked_at']}", "red") if row["revoked_at"] else styled("active", "green")
+        table.add_row(styled(row["key_id"], "cyan"), styled(row["role"]), styled(row["workspace"]), styled(row["name"] or ""),
+                      styled(row["created_at"]), status)
+    make_console().print(table)
 
 
 def cmd_keys_revoke(args: argparse.Namespace) -> None:
