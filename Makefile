@@ -30,8 +30,9 @@ demo: install
 	$(BIN)/support-agent batch data/sample_tickets.jsonl
 	$(BIN)/support-agent reviews
 
-## Install dev dependencies and run the whole test suite.
+## Install dev dependencies (and Debian's chromium for the console's browser tests) and run the whole test suite.
 test: install
+	scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 index: install

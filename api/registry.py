@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -205,3 +205,19 @@ def queued(store: Store, before: str) -> list[str]:
     """Submits accepted with ``wait=false`` before ``before`` whose run never started (the process stopped first)."""
     rows = store.query(select(a.thread_id).where(a.status == "queued", a.updated_at < before))
     return [str(r["thread_id"]) for r in rows]
+
+
+#: A reviewer counts as viewing a ticket this long after the console last said so (it pings every 20 s).
+VIEWING_S = 60
+
+
+def viewing(store: Store, thread_id: str, reviewer: str) -> list[dict[str, Any]]:
+    """Record that ``reviewer`` has the ticket open; the others who had it open in the last ``VIEWING_S`` seconds."""
+    v = t.viewers.c
+    at = now()
+    with store.transaction() as tx:
+        row = insert_for(tx, t.viewers).values(thread_id=thread_id, reviewer=reviewer, seen_at=at)
+        tx.execute(row.on_conflict_do_update(index_elements=["thread_id", "reviewer"], set_={"seen_at": row.excluded.seen_at}))
+    since = (datetime.now(UTC) - timedelta(seconds=VIEWING_S)).isoformat(timespec="seconds")
+    rows = store.query(select(v.reviewer, v.seen_at).where(v.thread_id == thread_id, v.reviewer != reviewer, v.seen_at >= since))
+    return [{"reviewer": str(r["reviewer"]), "seen_at": str(r["seen_at"])} for r in rows]

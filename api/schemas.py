@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.service import TicketIn
 from graph.packet_schema import SupportPacket
 
-__all__ = ["TicketIn", "TicketView", "Accepted", "ReviewIn", "ReviewItem", "AuditEvent", "Problem", "Conflict"]
+__all__ = ["TicketIn", "TicketView", "Accepted", "ReviewIn", "ReviewItem", "AuditEvent", "Problem", "Conflict", "Viewers"]
 
 TICKET_EXAMPLE = {"id": "A1", "customer_id": "cus_001", "subject": "Refund please",
                   "body": "Refund invoice INV-20931 because we downgraded"}
@@ -82,6 +82,19 @@ class AuditEvent(BaseModel):
     event: str
     actor: str | None = None
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Viewer(BaseModel):
+    """Another reviewer with the ticket open."""
+
+    reviewer: str
+    seen_at: str
+
+
+class Viewers(BaseModel):
+    """Who else had the ticket open in the last minute."""
+
+    others: list[Viewer] = Field(default_factory=list)
 
 
 class Problem(BaseModel):

@@ -165,6 +165,12 @@ audit = Table(
     Index("audit_by_thread", "thread_id"),
 )
 
+viewers = Table(
+    "viewers", metadata,
+    Column("thread_id", Text, primary_key=True), Column("reviewer", Text, primary_key=True),
+    Column("seen_at", Text, nullable=False),
+)
+
 #: Separates a workspace from a ticket id in a thread id; ticket ids never contain it.
 THREAD_SEPARATOR = "~"
 

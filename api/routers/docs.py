@@ -15,6 +15,9 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
 router = APIRouter(include_in_schema=False)
+#: Only this server: ReDoc's footer logo and any other third-party asset are blocked by the browser.
+CSP = {"Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+                                  "img-src 'self' data:; worker-src 'self' blob:; font-src 'self' data:; frame-ancestors 'none'"}
 
 ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
 ASSETS = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8", "swagger-ui.css": "text/css; charset=utf-8",
@@ -30,20 +33,22 @@ def _root(request: Request) -> str:
 def swagger(request: Request) -> HTMLResponse:
     """Swagger UI: try the API in the browser; *Authorize* takes an API key."""
     root = _root(request)
-    return get_swagger_ui_html(openapi_url=f"{root}{request.app.openapi_url}", title=f"{request.app.title} — API",
+    page = get_swagger_ui_html(openapi_url=f"{root}{request.app.openapi_url}", title=f"{request.app.title} — API",
                                swagger_js_url=f"{root}{PREFIX}/swagger-ui-bundle.js",
                                swagger_css_url=f"{root}{PREFIX}/swagger-ui.css",
                                swagger_favicon_url=f"{root}{PREFIX}/favicon.png",
                                swagger_ui_parameters={"persistAuthorization": False, "tryItOutEnabled": False})
+    return HTMLResponse(page.body, headers=CSP)
 
 
 @router.get("/redoc")
 def redoc(request: Request) -> HTMLResponse:
     """ReDoc: the API reference as one page."""
     root = _root(request)
-    return get_redoc_html(openapi_url=f"{root}{request.app.openapi_url}", title=f"{request.app.title} — API reference",
+    page = get_redoc_html(openapi_url=f"{root}{request.app.openapi_url}", title=f"{request.app.title} — API reference",
                           redoc_js_url=f"{root}{PREFIX}/redoc.standalone.js", redoc_favicon_url=f"{root}{PREFIX}/favicon.png",
                           with_google_fonts=False)
+    return HTMLResponse(page.body, headers=CSP)
 
 
 @router.get(PREFIX + "/{name}")

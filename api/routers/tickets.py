@@ -11,7 +11,7 @@ from fastapi import APIRouter, BackgroundTasks, Body, Depends, Header, HTTPExcep
 from api import registry
 from api.auth import Reader, Reviewer, Submitter
 from api.ratelimit import rate_limited
-from api.schemas import TICKET_EXAMPLE, Accepted, AuditEvent, Problem, TicketIn, TicketView
+from api.schemas import TICKET_EXAMPLE, Accepted, AuditEvent, Problem, TicketIn, TicketView, Viewers
 from api.service import NotFound, SupportDesk
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
@@ -111,3 +111,14 @@ def audit(request: Request, ticket_id: str, who: Reviewer) -> Any:
     if row is None:
         raise HTTPException(404, f"unknown ticket '{ticket_id}'")
     return registry.trail(desk, str(row["thread_id"]))
+
+
+@router.post("/{ticket_id}/viewers", response_model=Viewers, responses=ERRORS,
+             summary="Say you have the ticket open; who else has")
+def viewers(request: Request, ticket_id: str, who: Reviewer) -> Any:
+    """The reviewer console calls this while a ticket is shown, for its "also viewing" hint."""
+    desk = _desk(request)
+    row = registry.owned(desk.store, ticket_id, who.tenant)
+    if row is None:
+        raise HTTPException(404, f"unknown ticket '{ticket_id}'")
+    return {"others": registry.viewing(desk.store, str(row["thread_id"]), who.label)}
