@@ -27,7 +27,7 @@ install: $(STAMP)
 ## Build the index, process the sample tickets, show the packets and pending approvals.
 demo: install
 	$(BIN)/support-agent index
-	$(BIN)/support-agent batch data/sample_tickets.jsonl
+	$(BIN)/support-agent batch data/sample_tickets.jsonl --verbose
 	$(BIN)/support-agent reviews
 
 ## Install dev dependencies (and Debian's chromium for the console's browser tests) and run the whole test suite.
