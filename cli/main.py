@@ -98,7 +98,10 @@ def cmd_batch(args: argparse.Namespace) -> None:
     out, err = make_console(), make_console(stderr=True)
     desk, results, errors = _desk(), [], []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=err.is_terminal) as progress:
+    # Packets or JSON lines printed while a bar is drawn on the same terminal would garble it: they are the progress then.
+    live_output = (args.json or args.verbose) and out.is_terminal and err.is_terminal
+    with Progress(*columns, console=err, transient=err.is_terminal, disable=live_output, redirect_stdout=False,
+                  redirect_stderr=False) as progress:
         task = progress.add_task("processing tickets", total=len(lines))
         for number, line in lines:
             try:
@@ -114,15 +117,16 @@ def cmd_batch(args: argparse.Namespace) -> None:
                 if args.json:  # one line per ticket, as soon as it is done
                     print(json.dumps(view, default=str), flush=True)
                 elif args.verbose:
-                    progress.console.print()  # keep the bar below the packets
                     _print_view(view, False)
+                    out.rule()
             progress.advance(task)
     for error in errors:
         print(error, file=sys.stderr)
     if not args.json:
         from cli.tables import batch_summary
 
-        counts, categories = batch_summary(results, len(errors), args.file)
+        title, counts, categories = batch_summary(results, len(errors), args.file)
+        out.print(title)
         out.print(counts)
         if results:
             out.print()

@@ -59,11 +59,10 @@ def reviews_table(rows: list[dict[str, Any]], now: datetime | None = None) -> Ta
     return table
 
 
-def batch_summary(views: list[dict[str, Any]], errors: int, source: str) -> tuple[Table, Table]:
+def batch_summary(views: list[dict[str, Any]], errors: int, source: str) -> tuple[Text, Table, Table]:
     """The end of ``batch``: counts (processed, awaiting review, completed, errors) and tickets per category."""
     statuses = Counter(str(v.get("status")) for v in views)
     counts = Table.grid(padding=(0, 2))
-    counts.title, counts.title_justify, counts.title_style = f"Batch {clean(source)}", "left", "bold"
     counts.add_column(style="bold")
     counts.add_column(justify="right")
     counts.add_row("processed", str(len(views)))
@@ -77,7 +76,7 @@ def batch_summary(views: list[dict[str, Any]], errors: int, source: str) -> tupl
     table = _table("category", "tickets", "awaiting review")
     for category, n in by_category.most_common():
         table.add_row(styled(category), str(n), str(waiting.get(category, 0)))
-    return counts, table
+    return Text(f"Batch {clean(source)}", style="bold"), counts, table
 
 
 def report_tables(report: dict[str, Any]) -> tuple[Table, Table]:

@@ -80,6 +80,10 @@ def test_batch_json_is_one_line_per_ticket(env: dict[str, str], batch: subproces
     assert result.returncode == 0, result.stderr
     views = [json.loads(line) for line in result.stdout.splitlines()]
     assert [v["thread_id"] for v in views] == ["S-001", "S-002"] and all(v["packet"] for v in views)
+    verbose = run(env, "batch", str(path), "--verbose")
+    assert verbose.returncode == 0, verbose.stderr
+    plain(verbose.stdout)
+    assert verbose.stdout.count("Customer message") == 2 and re.search(r"processed\s+2\b", verbose.stdout)
 
 
 def _rows(table: str) -> dict[str, str]:
