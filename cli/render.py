@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any, TextIO
+from typing import IO, Any, TextIO, cast
 
 from rich.console import Console
 from rich.text import Text
@@ -52,7 +52,7 @@ def make_console(stderr: bool = False) -> Console:
         return Console(file=stream, highlight=False, markup=False, emoji=False)
     columns = os.environ.get("COLUMNS", "")
     width = int(columns) if columns.isdigit() and int(columns) > 20 else 120
-    return Console(file=_Plain(stream), width=width, highlight=False, markup=False, emoji=False)
+    return Console(file=cast(IO[str], _Plain(stream)), width=width, highlight=False, markup=False, emoji=False)
 
 
 def clean(value: Any, one_line: bool = True) -> str:

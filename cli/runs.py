@@ -54,7 +54,8 @@ class ReadStore:
         from sqlalchemy.engine import make_url
         from sqlalchemy.pool import NullPool
 
-        self.settings, self._full = settings, None
+        self.settings = settings
+        self._full: Any = None  # the migrating Store, opened only when a plain read failed
         if settings.uses_postgres:
             url = make_url(settings.database_url).set(drivername="postgresql+psycopg")
             args: dict[str, Any] = {"connect_timeout": max(1, int(settings.db_timeout_s)), "prepare_threshold": None}
@@ -74,7 +75,8 @@ class ReadStore:
                 from api.db import open_store
 
                 self._full = open_store(self.settings, pool_size=1)  # creates or migrates the schema, then retry
-        return self._full.query(statement, params)
+        rows: list[dict[str, Any]] = self._full.query(statement, params)
+        return rows
 
     def close(self) -> None:
         """Release the connections."""
