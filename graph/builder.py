@@ -19,7 +19,7 @@ from typing import Any, Literal
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from graph.context import Context
+from graph.context import Context, with_settings
 from graph.nodes.apply_actions import apply_actions
 from graph.nodes.assess_risk import assess_risk
 from graph.nodes.draft import draft
@@ -46,6 +46,8 @@ def run_workspace(state: State, runtime: Runtime[Context]) -> str:
 
 def _bind(node: Node, engines: EngineSource) -> Any:
     def run(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
+        # The run's own settings (stored at its first step) win over whatever context a resume passed.
+        runtime = runtime.override(context=with_settings(runtime.context, state.get("settings")))
         return node(state, runtime, engines(run_workspace(state, runtime)))
 
     run.__name__, run.__doc__ = node.__name__, node.__doc__

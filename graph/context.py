@@ -55,3 +55,25 @@ class Context:
             if env is not None and getattr(self, f.name) == f.default:
                 convert = cast(Callable[[str], object], type(f.default))  # int, float or str
                 setattr(self, f.name, convert(env))
+
+
+#: The settings a run keeps for its whole life (its workspace is kept separately, in the state).
+RUN_SETTINGS = ("retrieval_k", "min_retrieval_score", "min_triage_confidence", "tone", "engine")
+
+
+def settings_of(context: Context | None) -> dict[str, object]:
+    """The run settings of ``context`` as plain JSON (stored in the run's state at its first step)."""
+    context = context if context is not None else Context()
+    return {name: getattr(context, name) for name in RUN_SETTINGS}
+
+
+def with_settings(context: Context | None, stored: dict[str, object] | None) -> Context:
+    """``context`` with the run's stored settings: a resume's fresh ``Context()`` cannot change the tone or engine."""
+    context = context if context is not None else Context()
+    kept = {k: v for k, v in (stored or {}).items() if k in RUN_SETTINGS}
+    if not kept:
+        return context
+    merged = Context.__new__(Context)  # no __post_init__: the environment must not override what the run stored
+    for f in fields(Context):
+        object.__setattr__(merged, f.name, kept.get(f.name, getattr(context, f.name)))
+    return merged

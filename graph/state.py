@@ -38,6 +38,9 @@ class OutputState(TypedDict, total=False):
 class State(InputState, total=False):
     """Everything the nodes read and write."""
 
+    #: The run's settings (tone, engine, thresholds), fixed at its first step from the context it started with;
+    #: every resume and redraft runs with them, whatever context the resume passes (Studio, API, CLI).
+    settings: dict[str, Any]
     #: The ticket's unit embedding, computed once in triage and reused by retrieval.
     ticket_vector: list[float]
     #: category, confidence, alternatives, priority, sentiment, SLA target and risk, owner

@@ -28,3 +28,9 @@ NO_SOURCES = "(none: do not state any policy, say a specialist will follow up)"
 
 #: Sent after a rejected draft, once.
 DRAFT_RETRY = "Your draft was rejected: {problems} Write it again, fixing exactly that."
+
+#: Appended to DRAFT_USER on a redraft: the reviewer's comments, oldest first. Follow them.
+REVIEWER_NOTES = """
+
+A reviewer read the previous draft and asked for these changes; the new draft must follow them:
+{notes}"""

@@ -20,3 +20,6 @@ CLOSING = {"friendly": "Best regards,\n{sign_off}", "formal": "Kind regards,\n{s
 #: The reply's subject. ``{subject}`` is the customer's text: pass the formatted result through
 #: ``graph.packet.sanitize_subject`` (no markup or HTML tags, no control characters, ≤ 200 chars).
 REPLY_SUBJECT = "Re: {subject}"
+
+#: A redraft mentions what the reviewer's comment asked for, with the value from the ticket or its actions.
+DETAILS_LINE = "For your reference — {details}."

@@ -153,6 +153,41 @@ SOURCE_RANK_PENALTY = 0.2
 FACT_SCORE_MARGIN = 0.2
 
 
+#: What a reviewer's comment may ask to mention, and where the value comes from (offline redraft).
+_ASKED = {"invoice": re.compile(r"\binvoice|\binv\b", re.I), "amount": re.compile(r"\bamount|\bhow much|\bsum\b", re.I),
+          "plan": re.compile(r"\bplan\b", re.I), "account_owner": re.compile(r"account (manager|owner)|\bcsm\b", re.I)}
+_LABEL = {"invoice": "invoice", "amount": "amount", "plan": "plan", "account_owner": "account manager"}
+
+
+def comment_details(state: State, notes: list[str]) -> list[str]:
+    """Details of this ticket that the reviewer's comments ask the reply to mention ("mention the invoice number").
+
+    Taken from the proposed actions' arguments, the ticket and the customer record — never from the comment's
+    own text, so a comment cannot make the draft state a value nobody supplied.
+    """
+    if not notes:
+        return []
+    args: dict[str, Any] = {}
+    for action in state.get("proposed_actions", []) + [dict(a) for a in state["triage"].get("request_actions", [])]:
+        for key, value in (action.get("args") or {}).items():
+            args.setdefault(key, value)
+    ticket, customer = dict(state["ticket"]), state.get("customer", {})
+    found = {
+        "invoice": args.get("invoice") or _first_invoice(ticket_text(ticket)),
+        "amount": f"{args['amount']} {args.get('currency') or ''}".strip() if args.get("amount") else None,
+        "plan": customer.get("plan"), "account_owner": customer.get("account_owner"),
+    }
+    comment = " ".join(notes)
+    return [f"{_LABEL[key]} {found[key]}" for key, pattern in _ASKED.items() if pattern.search(comment) and found[key]]
+
+
+def _first_invoice(text: str) -> str | None:
+    from tools.action_args import DEFAULT_INVOICE
+
+    match = re.search(DEFAULT_INVOICE, text, re.I)
+    return None if match is None else (match.group("id") or match.group(0)).strip()
+
+
 def offline_draft(engine: Engine, state: State, tone: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The deterministic reply, and its frame (greeting, questions, closing) for the model's text."""
     ticket, customer, triage = dict(state["ticket"]), state.get("customer", {}), state["triage"]
@@ -167,6 +202,9 @@ def offline_draft(engine: Engine, state: State, tone: str) -> tuple[dict[str, An
     facts = _facts(engine, state, state.get("retrieval", {}).get("threshold", 0.35))
     greeting = T.GREETING[tone].format(first_name=first_name)
     parts = [macro_text] if macro_text else []
+    details = comment_details(state, list(state.get("review_notes", [])))
+    if details:
+        parts.append(T.DETAILS_LINE.format(details="; ".join(details)))
     if facts:
         parts.append(T.FACTS_INTRO + "\n" + "\n".join(T.FACT_LINE.format(sentence=s, source_id=i) for s, i in facts))
     else:

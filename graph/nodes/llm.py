@@ -152,7 +152,8 @@ def write_reply(engine: Engine, state: dict[str, Any], offline: dict[str, Any], 
                 first_name=frame["first_name"], plan=customer.get("plan", "unknown"), subject=ticket.get("subject", ""),
                 body=str(ticket.get("body", ""))[:1500], summary=(prior.get("analysis") or {}).get("summary", "-"),
                 sources="\n".join(PD.SOURCE_LINE.format(source_id=s["id"], passage=s["passage"][:400]) for s in sources)
-                or PD.NO_SOURCES)),
+                or PD.NO_SOURCES) + (PD.REVIEWER_NOTES.format(notes="\n".join(f"- {n}" for n in state.get("review_notes", [])))
+                                     if state.get("review_notes") else "")),
         ]
 
         def validate(answer: Any) -> list[str]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from graph.context import Context
+from graph.context import Context, settings_of
 from graph.state import State
 from tools.engine import Engine, ticket_text
 from tools.language import detect_language
@@ -85,6 +85,7 @@ def triage(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str,
     sla = engine.playbook.sla_hours(plan, priority)
     return {
         "workspace": engine.workspace,
+        "settings": state.get("settings") or settings_of(runtime.context),
         "ticket_vector": vector.tolist(),
         "status": "triaged",
         "triage": {
