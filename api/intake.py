@@ -66,6 +66,14 @@ class NotPending(DeskError):
         self.decided = decided
 
 
+class StaleProposal(DeskError):
+    """The decision approves a proposal (digest) that is no longer the one pending: it was shown before a change."""
+
+    def __init__(self, message: str, current: str, interrupt_id: str) -> None:
+        super().__init__(message)
+        self.current, self.interrupt_id = current, interrupt_id
+
+
 class InvalidDecision(DeskError):
     """The resume value does not validate."""
 

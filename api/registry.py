@@ -8,6 +8,8 @@ that row is the claim that makes a submit run once, even for concurrent retries.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 from dataclasses import dataclass
@@ -160,6 +162,28 @@ def trail(desk: SupportDesk, thread_id: str) -> list[dict[str, Any]]:
                for r in desk.ledger.ledger(thread_id)]
     order = {"ticket.submitted": 0, "run.stopped": 1, "run.failed": 1, "review.claimed": 2, "action.applied": 3}
     return sorted(events, key=lambda e: (str(e["at"]), order.get(str(e["event"]), 4)))
+
+
+#: The columns of the CSV export: one row per event; the detail's common keys get their own column.
+CSV_COLUMNS = ("at", "event", "actor", "role", "decision", "digest", "interrupt_id", "action", "status", "comment", "detail")
+
+
+def trail_csv(events: list[dict[str, Any]]) -> str:
+    """The audit trail as CSV; cells that a spreadsheet would run as a formula are prefixed with a quote."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for e in events:
+        d = e.get("detail") or {}
+        row = [e.get("at"), e.get("event"), e.get("actor"), d.get("role"), d.get("type") or d.get("decision"), d.get("digest"),
+               d.get("interrupt_id"), d.get("action"), d.get("status"), d.get("comment"), json.dumps(d, default=str)]
+        writer.writerow([_cell(v) for v in row])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def review_queue(desk: SupportDesk, tenant: str, tier: list[str] | None, category: str | None,

@@ -52,6 +52,10 @@ class ReviewIn(BaseModel):
         {"interrupt_id": "bfd0d9ff595c61890b5b32bb5f164874", "type": "ignore"},
     ]})
     interrupt_id: str = Field(min_length=1, max_length=128, description="The `id` of a pending interrupt.")
+    digest: str | None = Field(None, pattern=r"^[0-9a-f]{8,64}$", description=(
+        "The `digest` of the interrupt you reviewed (GET the ticket). If the proposal changed since — a redraft, "
+        "a new message — the decision is refused with 409 and the current digest. Omitted: the server binds the "
+        "decision to the proposal pending now."))
     type: Literal["accept", "edit", "response", "ignore"]
     args: Any = Field(None, description="edit: {reply?, actions?}; response: the comment (string).")
 
@@ -104,7 +108,9 @@ class Problem(BaseModel):
 
 
 class Conflict(BaseModel):
-    """409: the interrupt is no longer pending; ``decided`` says who decided it and when."""
+    """409: the interrupt is no longer pending (``decided``: who and when), or its proposal changed (``current_digest``)."""
 
     detail: str
     decided: dict[str, Any] | None = None
+    interrupt_id: str | None = None
+    current_digest: str | None = None

@@ -21,11 +21,12 @@ from langgraph.types import Command
 from sqlalchemy import and_, select, update
 
 from api.db import open_checkpointer, open_store
-from api.intake import DeskError, InvalidDecision, NotFound, NotPending, TicketIn, WorkspaceError
+from api.intake import DeskError, InvalidDecision, NotFound, NotPending, StaleProposal, TicketIn, WorkspaceError
 from api.reports import learning_report
 from api.retention import archived
 from graph.builder import make_builder
 from graph.context import Context
+from graph.digest import proposal_digest
 from graph.inbox import decision_error, parse_decision
 from graph.nodes.review import approved_actions
 from graph.nodes.triage import customer_facts
@@ -40,7 +41,7 @@ from tools.settings import Settings, get_settings
 from tools.store import Store, insert_for, now
 from tools.workspaces import DEFAULT, UnknownWorkspace, Workspaces
 
-__all__ = ["DeskError", "InvalidDecision", "NotFound", "NotPending", "SupportDesk", "TicketIn", "WorkspaceError"]
+__all__ = ["DeskError", "InvalidDecision", "NotFound", "NotPending", "StaleProposal", "SupportDesk", "TicketIn", "WorkspaceError"]
 log = logging.getLogger("support_desk.service")
 
 
@@ -146,7 +147,8 @@ class SupportDesk:
             return {**kept, "interrupts": [], "archived": True, "ledger": self.ledger.ledger(thread_id),
                     "outbox": outbox.rows(self.store, thread_id)}
         values = snapshot.values
-        interrupts = [{"id": i.id, **i.value} for i in snapshot.interrupts]
+        interrupts = [{"id": i.id, **i.value, "digest": proposal_digest(i.value["action_request"]["args"])}
+                      for i in snapshot.interrupts]
         status = "awaiting_review" if interrupts else values.get("status", "unknown")
         return {
             "thread_id": thread_id, "workspace": values.get("workspace", DEFAULT), "ticket": values["ticket"],
@@ -180,8 +182,13 @@ class SupportDesk:
             row["risk_flags"] = json.loads(str(row["risk_flags"] or "[]"))
         return rows
 
-    def decide(self, thread_id: str, value: Any, interrupt_id: str | None = None, reviewer: str = "reviewer") -> dict[str, Any]:
-        """Apply a reviewer's decision exactly once; raise a ``DeskError`` subclass on any refusal."""
+    def decide(self, thread_id: str, value: Any, interrupt_id: str | None = None, reviewer: str = "reviewer",
+               role: str | None = None) -> dict[str, Any]:
+        """Apply a reviewer's decision exactly once; raise a ``DeskError`` subclass on any refusal.
+
+        The decision is bound to what was shown: its ``digest`` (else the pending proposal's, derived here)
+        is recorded with it, and a digest that is not the pending proposal's is refused (``StaleProposal``).
+        """
         view = self.view(thread_id)
         try:
             decision = parse_decision(value)
@@ -189,11 +196,17 @@ class SupportDesk:
             raise InvalidDecision(decision_error(exc)) from exc
         if decision.reviewer == "reviewer":
             decision.reviewer = reviewer
-        pending_ids = [i["id"] for i in view["interrupts"]]
-        target = interrupt_id or (pending_ids[0] if pending_ids else None)
-        if target is None or target not in pending_ids:
+        decision.role = role or decision.role
+        pending = {i["id"]: i for i in view["interrupts"]}
+        target = interrupt_id or next(iter(pending), None)
+        if target is None or target not in pending:
             raise NotPending(f"no pending review on '{thread_id}'" + (f" with interrupt id {interrupt_id}" if interrupt_id else ""),
                              self._last_decision(thread_id, target))
+        current = pending[target]["digest"]
+        if decision.digest is not None and decision.digest != current:
+            raise StaleProposal("the proposal changed since it was shown (redraft or new message): review it again",
+                                current, target)
+        decision.digest = current
         state = self.graph.get_state(self.config(thread_id)).values
         try:  # the exact action set the run will apply, final arguments included
             approved = [] if decision.type == "response" else approved_actions(cast(State, state), decision)[0]

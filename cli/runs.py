@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cli.common import CliError
+from graph.digest import proposal_digest
 from tools import schema as t
 from tools.schema import thread_id_for
 
@@ -156,7 +157,7 @@ class RunReader:
             if kept is None:
                 raise CliError(f"unknown ticket/thread '{thread_id}'")
             return {**kept, "interrupts": [], "archived": True, **extra}
-        pending = [{"id": i.id, **i.value} for i in interrupts]
+        pending = [{"id": i.id, **i.value, "digest": proposal_digest(i.value["action_request"]["args"])} for i in interrupts]
         return {
             "thread_id": thread_id, "workspace": values.get("workspace", DEFAULT), "ticket": values["ticket"],
             "status": "awaiting_review" if pending else values.get("status", "unknown"), "packet": values.get("packet"),

@@ -181,6 +181,9 @@ class ReviewDecision(BaseModel):
     type: Literal["accept", "edit", "response", "ignore"]
     args: Any = None
     reviewer: Short = "reviewer"
+    role: Short | None = Field(None, description="The reviewer's role (set by the service from the API key).")
+    digest: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8,64}$")] | None = Field(
+        None, description="The proposal_digest of what the reviewer saw; set by the service when absent.")
     _edit: EditArgs | None = PrivateAttr(None)
 
     @model_validator(mode="after")

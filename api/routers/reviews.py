@@ -12,7 +12,7 @@ from api.auth import Reviewer
 from api.ratelimit import rate_limited
 from api.routers.tickets import ERRORS, current_view
 from api.schemas import Conflict, Problem, ReviewIn, ReviewItem, TicketView
-from api.service import InvalidDecision, NotFound, NotPending, SupportDesk
+from api.service import InvalidDecision, NotFound, NotPending, StaleProposal, SupportDesk
 
 router = APIRouter(tags=["reviews"])
 
@@ -34,8 +34,9 @@ def queue(
 
 @router.post(
     "/v1/tickets/{ticket_id}/review", response_model=TicketView,
-    responses={**ERRORS, 409: {"model": Conflict, "description": "No longer pending: who decided and when"},
-               422: {"model": Problem, "description": "Invalid decision"},
+    responses={**ERRORS, 409: {"model": Conflict, "description": "No longer pending (who decided and when), or the proposal "
+                                                                 "changed since it was shown (current_digest)"},
+               422: {"model": Problem, "description": "Invalid decision (an edit may narrow the proposal, never add to it)"},
                429: {"model": Problem, "description": "The API key's rate limit; see Retry-After"}},
     summary="Decide a pending review (applied exactly once)",
     dependencies=[Depends(rate_limited("review", lambda r: r.app.state.desk.settings.rate_limit_review))],
@@ -49,9 +50,15 @@ def decide(request: Request, ticket_id: str, body: ReviewIn, who: Reviewer) -> A
     thread_id = str(row["thread_id"])
     decision = body.model_dump(exclude={"interrupt_id"}, exclude_none=True)
     try:
-        view = desk.decide(thread_id, decision, interrupt_id=body.interrupt_id, reviewer=who.label)
+        view = desk.decide(thread_id, decision, interrupt_id=body.interrupt_id, reviewer=who.label, role=who.role)
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from exc
+    except StaleProposal as exc:
+        registry.audit(desk.store, thread_id, "review.refused", who.label,
+                       {"interrupt_id": body.interrupt_id, "reason": "stale digest", "digest": body.digest,
+                        "current_digest": exc.current})
+        return JSONResponse({"detail": str(exc), "interrupt_id": exc.interrupt_id, "current_digest": exc.current},
+                            status_code=409)
     except InvalidDecision as exc:
         raise HTTPException(422, f"invalid decision: {exc}") from exc
     except NotPending as exc:
@@ -64,6 +71,9 @@ def decide(request: Request, ticket_id: str, body: ReviewIn, who: Reviewer) -> A
         return JSONResponse({"detail": f"interrupt '{body.interrupt_id}' was already decided by "
                                        f"{decided.get('reviewer')} at {decided.get('decided_at')}",
                              "decided": decided}, status_code=409)
-    registry.after_decision(desk, view, who, {"interrupt_id": body.interrupt_id, "type": body.type})
+    last = (view.get("decisions") or [{}])[-1]
+    registry.after_decision(desk, view, who, {"interrupt_id": body.interrupt_id, "type": body.type, "role": who.role,
+                                              "digest": last.get("digest"), "comment": last.get("comment"),
+                                              "dropped": (last.get("changes") or {}).get("dropped", [])})
     view["history"] = current_view(desk, thread_id, row).get("history", [])
     return view

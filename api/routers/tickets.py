@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Header, HTTPException, Query, Request, Response
 
@@ -103,14 +103,24 @@ def get_ticket(request: Request, ticket_id: str, who: Reader) -> Any:
     return current_view(desk, str(row["thread_id"]), row)
 
 
-@router.get("/{ticket_id}/audit", response_model=list[AuditEvent], responses=ERRORS, summary="A ticket's audit trail")
-def audit(request: Request, ticket_id: str, who: Reviewer) -> Any:
-    """Submits, runs, decision claims, decisions and every applied action, oldest first."""
+@router.get("/{ticket_id}/audit", response_model=list[AuditEvent],
+            responses={**ERRORS, 200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
+            summary="A ticket's audit trail (JSON or CSV)")
+def audit(request: Request, ticket_id: str, who: Reviewer,
+          fmt: Annotated[Literal["json", "csv"], Query(alias="format", description="csv: one row per event, for a spreadsheet")]
+          = "json",
+          ) -> Any:
+    """Submits, runs, decision claims, decisions (reviewer, role, digest of what was shown, comment) and every
+    applied action, oldest first."""
     desk = _desk(request)
     row = registry.owned(desk.store, ticket_id, who.tenant)
     if row is None:
         raise HTTPException(404, f"unknown ticket '{ticket_id}'")
-    return registry.trail(desk, str(row["thread_id"]))
+    events = registry.trail(desk, str(row["thread_id"]))
+    if fmt == "csv":
+        return Response(registry.trail_csv(events), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="audit-{row["ticket_id"] or "ticket"}.csv"'.replace("\r", "").replace("\n", "")})
+    return events
 
 
 @router.post("/{ticket_id}/viewers", response_model=Viewers, responses=ERRORS,

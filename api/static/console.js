@@ -89,6 +89,7 @@
         `${d.decision ? ` (${d.decision})` : ""}. Your decision was not applied.`;
     }
     const text = typeof detail === "string" ? detail : detail ? JSON.stringify(detail) : `HTTP ${status}`;
+    if (status === 409 && data && data.current_digest) return `Conflict: ${text} The current proposal is shown now.`;
     if (status === 409) return `Conflict: ${text}`;
     if (status === 422) return `Not accepted: ${text}`;
     if (status === 403) return `This key may not review: ${text}`;
@@ -606,7 +607,9 @@
   async function decide(type, args) {
     if (!state.interrupt || state.busy) return;
     const threadId = state.view.thread_id;
+    // Bound to what is on screen: if the proposal changed since (a redraft elsewhere), the server refuses with 409.
     const body = { interrupt_id: state.interrupt.id, type };
+    if (state.interrupt.digest) body.digest = state.interrupt.digest;
     if (args !== undefined) body.args = args;
     state.busy = true;
     updateButtons();

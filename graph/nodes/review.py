@@ -100,8 +100,9 @@ def review(state: State) -> Command[Literal["draft", "apply_actions"]]:
             break
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
             error = decision_error(exc)
-    record = {"type": decision.type, "reviewer": decision.reviewer, "at": datetime.now(UTC).isoformat(timespec="seconds"),
-              "changes": changes, "comment": decision.args if decision.type == "response" else None}
+    record = {"type": decision.type, "reviewer": decision.reviewer, "role": decision.role, "digest": decision.digest,
+              "at": datetime.now(UTC).isoformat(timespec="seconds"), "changes": changes,
+              "comment": decision.args if decision.type == "response" else None}
     if decision.type == "response":
         return Command(goto="draft", update={"decisions": [record], "review_notes": [str(decision.args)],
                                              "status": "redrafting"})
