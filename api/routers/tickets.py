@@ -110,8 +110,10 @@ def audit(request: Request, ticket_id: str, who: Reviewer,
           fmt: Annotated[Literal["json", "csv"], Query(alias="format", description="csv: one row per event, for a spreadsheet")]
           = "json",
           ) -> Any:
-    """Submits, runs, decision claims, decisions (reviewer, role, digest of what was shown, comment) and every
-    applied action, oldest first."""
+    """The trail, oldest first: submits, runs, claims, decisions and every applied action.
+
+    Decisions carry the reviewer, role, digest of what was shown and comment.
+    """
     desk = _desk(request)
     row = registry.owned(desk.store, ticket_id, who.tenant)
     if row is None:
