@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import registry
+from api import registry, threads
 from api.logging import install as install_log_redaction
 from api.logging import safe_errors, summary
 from api.retention import prune
@@ -123,6 +123,7 @@ def startup(settings: Settings) -> SupportDesk:
         with desk.store.leader("recover") as leader:
             if leader:
                 finished = desk.recover(before=started)
+                finished += threads.recover_messages(desk, before=started)
                 for thread_id in registry.queued(desk.store, before=started):
                     registry.run_submission(desk, thread_id)
                     finished.append(thread_id)
@@ -145,7 +146,7 @@ def recover_periodically(desk: SupportDesk, settings: Settings) -> list[str]:
     with desk.store.leader("recover") as leader:
         if not leader:
             return []
-        finished = desk.recover(before=cutoff)
+        finished = desk.recover(before=cutoff) + threads.recover_messages(desk, before=cutoff)
     if finished:
         log.info("periodic recovery finished %d runs: %s", len(finished), ", ".join(finished))
     return finished

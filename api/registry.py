@@ -132,6 +132,11 @@ def after_decision(desk: SupportDesk, view: dict[str, Any], who: Principal, deci
     audit(desk.store, view["thread_id"], "review.decided", who.label, {**decision, "status": view["status"]})
 
 
+def refresh_tiers(desk: SupportDesk, view: dict[str, Any]) -> None:
+    """Keep the queue's tiers in step with the pending review (after a new round)."""
+    _set(desk.store, view["thread_id"], tiers=json.dumps(tiers_of(view)))
+
+
 def tiers_of(view: dict[str, Any]) -> list[str]:
     """Permission tiers of the actions waiting for review."""
     return sorted({a["tier"] for i in view["interrupts"] for a in i["action_request"]["args"]["actions"]})

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.service import TicketIn
 from graph.packet_schema import SupportPacket
 
-__all__ = ["TicketIn", "TicketView", "Accepted", "ReviewIn", "ReviewItem", "AuditEvent", "Problem", "Conflict", "Viewers"]
+__all__ = ["TicketIn", "TicketView", "Accepted", "ReviewIn", "ReviewItem", "AuditEvent", "Problem", "Conflict", "Viewers", "MessageIn"]
 
 TICKET_EXAMPLE = {"id": "A1", "customer_id": "cus_001", "subject": "Refund please",
                   "body": "Refund invoice INV-20931 because we downgraded"}
@@ -29,7 +29,21 @@ class TicketView(BaseModel):
     outbox: list[dict[str, Any]] = Field(default_factory=list, description=(
         "The approved actions of each decision and where each stands: pending, done, or failed (with the reason)."))
     history: list[dict[str, Any]] = Field(default_factory=list, description="Checkpoints, newest first.")
+    thread: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "Messages added after submission (customer replies, notes), oldest first, with their status."))
+    message: dict[str, Any] | None = Field(None, description="The message this request added (POST …/messages).")
     error: str | None = None
+
+
+class MessageIn(BaseModel):
+    """A message added to a ticket: the customer's reply (runs the next round) or a note (recorded only)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"body": "The invoice is INV-20931.", "author": "customer"},
+        {"body": "Called the customer; they will send the invoice today.", "author": "agent", "internal": True}]})
+    body: str = Field(min_length=1, max_length=20_000, pattern=r"^[^\x00]*$")
+    author: Literal["customer", "agent"] = "customer"
+    internal: bool = Field(False, description="An internal note: never shown to the customer, nothing re-runs.")
 
 
 class Accepted(BaseModel):

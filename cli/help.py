@@ -16,10 +16,13 @@ POSITIONALS = {
     "key_id": "the key's id (first column of `keys list`) or the whole sda_… key",
     "name": "workspace id: 1-64 lower-case letters, digits, '-' or '_'",
     "path": "a file or folder of the export (Markdown, HTML, text, JSON/JSONL)",
+    "message": "text file with the message ('-' reads stdin)",
 }
 
 #: One or more example invocations per subcommand (its path after ``support-agent``).
 EXAMPLES = {
+    "reply": ["support-agent reply S-001 reply.txt   # the customer's answer: a new packet, the pending review superseded",
+              "echo 'Called the customer, they will send the invoice.' | support-agent reply S-001 - --note"],
     "process": ["support-agent process ticket.json",
                 'echo \'{"subject": "Refund", "body": "Please refund INV-20417", "customer_id": "cus_004"}\' | support-agent process -'],
     "batch": ["support-agent batch data/sample_tickets.jsonl", "support-agent batch tickets.jsonl --json > packets.jsonl"],

@@ -200,6 +200,29 @@ def cmd_review(args: argparse.Namespace) -> None:
     _print_view(view, args.json)
 
 
+def cmd_reply(args: argparse.Namespace) -> None:
+    """Add a customer message (or an internal note) to a ticket; a customer message runs the next round."""
+    try:
+        text = sys.stdin.read() if args.message == "-" else Path(args.message).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {args.message}: {getattr(exc, 'strerror', None) or exc}") from exc
+    if not text.strip():
+        raise CliError(f"{args.message}: the message is empty")
+    if "\x00" in text or len(text) > 20_000:
+        raise CliError(f"{args.message}: a message is at most 20,000 characters without NUL")
+    from api.service import DeskError
+    from api.threads import add_message
+
+    desk = _desk()
+    try:
+        view = add_message(desk, desk.thread_of(args.thread, args.workspace), text.strip(),
+                           author="agent" if args.note else "customer", internal=args.note,
+                           created_by=args.author or ("agent" if args.note else "customer"))
+    except DeskError as exc:
+        raise CliError(str(exc)) from exc
+    _print_view(view, args.json)
+
+
 def cmd_show(args: argparse.Namespace) -> None:
     """Show a run: packet (with the reply actually sent), status, decisions and ledger (read-only)."""
     reader = _reader(args.workspace)
@@ -362,6 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--respond", metavar="TEXT", help="ask for a new draft; TEXT tells the agent what to change")
     group.add_argument("--reject", action="store_true", help="reject: no gated action is applied")
     p.add_argument("--reviewer", default=os.environ.get("USER", "reviewer"), help="who decides (default: $USER)")
+    p = _command(sub, "reply", cmd_reply, "add the customer's reply (or an internal note) to a ticket", "thread", "message")
+    p.add_argument("--note", action="store_true", help="an internal note by the team: recorded, nothing re-runs")
+    p.add_argument("--author", default=None, help="who wrote it, for the audit (default: customer, or agent with --note)")
     _command(sub, "show", cmd_show, "show a run: packet, reply actually sent, status, decisions and ledger", "thread")
     _command(sub, "report", cmd_report, "learning report: edit rates, overrides, knowledge gaps")
     p = _command(sub, "retention", cmd_retention, "drop checkpoints of finished runs (packets, decisions, audit, ledger kept)")

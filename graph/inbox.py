@@ -178,7 +178,9 @@ class ReviewDecision(BaseModel):
     """A reviewer's answer to the approval checkpoint; ``args`` is kept normalised (plain JSON, typed values)."""
 
     model_config = STRICT
-    type: Literal["accept", "edit", "response", "ignore"]
+    #: ``superseded`` is the service's own answer when a customer message replaces the pending review
+    #: (args: ``{"message": {...}}``); the API and the CLI accept only the four reviewer decisions.
+    type: Literal["accept", "edit", "response", "ignore", "superseded"]
     args: Any = None
     reviewer: Short = "reviewer"
     role: Short | None = Field(None, description="The reviewer's role (set by the service from the API key).")
@@ -202,6 +204,12 @@ class ReviewDecision(BaseModel):
                 raise ValueError("a response needs args: the reviewer's comment as a non-empty string")
             if len(self.args) > 5_000 or _TEXT_CONTROL.search(self.args):
                 raise ValueError("a response is at most 5,000 characters without control characters")
+        elif self.type == "superseded":
+            message = self.args.get("message") if isinstance(self.args, dict) else None
+            if not (isinstance(message, dict) and {"id", "author", "body", "at"} <= set(message)
+                    and all(isinstance(message[k], str) for k in ("id", "author", "body", "at"))):
+                raise ValueError("superseded needs args {'message': {id, author, body, at}}")
+            self.args = {"message": {k: message[k] for k in ("id", "author", "body", "at")}}
         else:
             self.args = None  # accept and ignore carry no arguments (Agent Inbox may echo the request)
         return self

@@ -116,8 +116,21 @@ def build_packet(state: State) -> dict[str, Any]:
         missing_information=[m["label"] for m in draft.get("missing_info", [])],
         proposed_actions=actions,
         llm=llm,  # only in llm mode: model calls, tokens, latency, the analysis and any fallback
+        messages=state.get("messages", []),
+        changes=_changes(state.get("previous") or {}, [m["label"] for m in draft.get("missing_info", [])], flags),
     )
     return packet.model_dump(mode="json", exclude_none=False)
+
+
+def _changes(previous: dict[str, Any], missing: list[str], flags: list[str]) -> dict[str, Any] | None:
+    """What changed since the previous round's packet, if there was one."""
+    if not previous:
+        return None
+    before_missing, before_flags = list(previous.get("missing", [])), list(previous.get("flags", []))
+    return {"round": int(previous.get("round", 2)), "previous_draft": str(previous.get("draft", "")),
+            "missing_resolved": [m for m in before_missing if m not in missing],
+            "missing_added": [m for m in missing if m not in before_missing],
+            "flags_added": [f for f in flags if f not in before_flags], "flags_removed": [f for f in before_flags if f not in flags]}
 
 
 def _badge(source: dict[str, Any], outdated: set[str]) -> str:
@@ -170,7 +183,18 @@ def packet_markdown(packet: dict[str, Any]) -> str:
     others = [m for m in esc.get("matched", [])[1:]]
     if others:
         lines.append("**Other matching rules** " + "; ".join(f"{e(m['name'])} → {e(m['team'])}" for m in others))
-    if "message" in packet:
+    changes = packet.get("changes")
+    if changes:
+        lines.append(f"**Updated** after the customer's reply (packet {changes['round']}): "
+                     f"answered {', '.join(e(m) for m in changes['missing_resolved']) or 'nothing asked'}; "
+                     f"new flags {', '.join(e(f) for f in changes['flags_added']) or 'none'}")
+    thread = packet.get("messages") or []
+    if len(thread) > 1:
+        lines.append("\n### Thread\n")
+        for item in thread:
+            lines.append(f"**{e(item['author'])}** {e(item.get('at') or '')}\n")
+            lines.append(md_quote(item["body"], MESSAGE_SHOWN) + "\n")
+    elif "message" in packet:
         lines.append("\n### Customer message\n")
         lines.append(md_quote(packet["message"], MESSAGE_SHOWN))
     lines.append("\n### Sources for the reply (customer-facing)")

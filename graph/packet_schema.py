@@ -174,6 +174,26 @@ class LlmUsage(_Open):
     fallback_reason: str = ""
 
 
+class ThreadMessage(BaseModel):
+    """One message of the ticket's thread (the first is the ticket itself)."""
+
+    id: str
+    author: str = "customer"
+    body: str = ""
+    at: str = ""
+
+
+class PacketChanges(BaseModel):
+    """What changed since the previous packet of this ticket (after a customer message)."""
+
+    round: int = Field(description="2 for the first packet after a customer reply, and so on.")
+    previous_draft: str = ""
+    missing_resolved: list[str] = Field(default_factory=list, description="Asked before, answered by the thread now.")
+    missing_added: list[str] = Field(default_factory=list)
+    flags_added: list[str] = Field(default_factory=list)
+    flags_removed: list[str] = Field(default_factory=list)
+
+
 class SupportPacket(BaseModel):
     """Everything a reviewer needs to judge a ticket in seconds."""
 
@@ -212,3 +232,5 @@ class SupportPacket(BaseModel):
     missing_information: list[str] = Field(default_factory=list)
     proposed_actions: list[ProposedAction] = Field(default_factory=list)
     llm: LlmUsage | None = None
+    messages: list[ThreadMessage] = Field(default_factory=list, description="The thread, oldest first.")
+    changes: PacketChanges | None = Field(None, description="Since the previous packet (after a customer message).")

@@ -19,12 +19,45 @@ class Ticket(TypedDict):
     channel: NotRequired[str]
 
 
+class Message(TypedDict):
+    """One message of a ticket's thread: the first is the ticket itself, later ones are customer replies."""
+
+    id: str
+    author: str
+    body: str
+    at: str
+
+
+#: Sent as the first element of a ``review_notes`` update, it clears the notes (a new round starts without them).
+RESET_NOTES = "\x00reset"
+
+
+def merge_messages(left: list[Message] | None, right: list[Message] | None) -> list[Message]:
+    """Append messages by id, in arrival order: a message sent twice (a retry, a replayed resume) is kept once."""
+    merged = list(left or [])
+    known = {m["id"] for m in merged}
+    for message in right or []:
+        if message["id"] not in known:
+            merged.append(message)
+            known.add(message["id"])
+    return merged
+
+
+def notes(left: list[str] | None, right: list[str] | None) -> list[str]:
+    """Reviewer comments of the current round: appended, or cleared by ``[RESET_NOTES, ...]``."""
+    if right and right[0] == RESET_NOTES:
+        return list(right[1:])
+    return [*(left or []), *(right or [])]
+
+
 class InputState(TypedDict):
     """What a caller provides."""
 
     ticket: Ticket
     #: The workspace the run belongs to (set by the service; else the run's context decides, once).
     workspace: NotRequired[str]
+    #: The thread so far (a follow-up run adds the customer's new message; ids keep it free of duplicates).
+    messages: NotRequired[Annotated[list[Message], merge_messages]]
 
 
 class OutputState(TypedDict, total=False):
@@ -63,8 +96,13 @@ class State(InputState, total=False):
     escalation: dict[str, Any]
     #: Actions proposed by assess_risk, each with id, name, args, tier, needs_approval, why.
     proposed_actions: list[dict[str, Any]]
-    #: Reviewer comments that asked for a redraft (``response``), oldest first.
-    review_notes: Annotated[list[str], operator.add]
+    #: Reviewer comments that asked for a redraft (``response``) in this round, oldest first.
+    review_notes: Annotated[list[str], notes]
+    #: Action ids of this round are numbered after this one (ids stay unique across rounds, so the ledger's
+    #: exactly-once key never mistakes a follow-up's reply for one already sent).
+    action_base: int
+    #: What the previous round's packet said (draft, missing information, flags), to show what changed.
+    previous: dict[str, Any]
     #: Every review decision (type, reviewer, when, what changed).
     decisions: Annotated[list[dict[str, Any]], operator.add]
     #: Actions approved by review (or automatic) and waiting for apply_actions.

@@ -171,6 +171,21 @@ viewers = Table(
     Column("seen_at", Text, nullable=False),
 )
 
+messages = Table(
+    "messages", metadata,
+    Column("message_id", Text, primary_key=True), Column("thread_id", Text, nullable=False), Column("author", Text, nullable=False),
+    Column("internal", Integer, nullable=False, server_default="0"), Column("body", Text, nullable=False),
+    Column("created_by", Text), Column("status", Text, nullable=False), Column("at", Text, nullable=False),
+    Column("processed_at", Text),
+    Index("messages_by_thread", "thread_id"),
+)
+
+timers = Table(
+    "timers", metadata,
+    Column("thread_id", Text, primary_key=True), Column("kind", Text, primary_key=True), Column("fired_at", Text, nullable=False),
+    Column("detail", Text),
+)
+
 #: Separates a workspace from a ticket id in a thread id; ticket ids never contain it.
 THREAD_SEPARATOR = "~"
 

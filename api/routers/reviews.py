@@ -68,6 +68,12 @@ def decide(request: Request, ticket_id: str, body: ReviewIn, who: Reviewer) -> A
         decided = exc.decided
         registry.audit(desk.store, thread_id, "review.refused", who.label,
                        {"interrupt_id": body.interrupt_id, "decided_by": decided.get("reviewer")})
+        if decided.get("decision") == "superseded":
+            pending = desk.view(thread_id)["interrupts"]
+            return JSONResponse({"detail": f"interrupt '{body.interrupt_id}' was superseded by a newer message at "
+                                           f"{decided.get('decided_at')}; review the new packet",
+                                 "decided": decided, "interrupt_id": pending[0]["id"] if pending else None,
+                                 "current_digest": pending[0]["digest"] if pending else None}, status_code=409)
         return JSONResponse({"detail": f"interrupt '{body.interrupt_id}' was already decided by "
                                        f"{decided.get('reviewer')} at {decided.get('decided_at')}",
                              "decided": decided}, status_code=409)

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Header, HTTPException, Query, Request, Response
 
-from api import registry
+from api import registry, threads
 from api.auth import Reader, Reviewer, Submitter
 from api.ratelimit import rate_limited
-from api.schemas import TICKET_EXAMPLE, Accepted, AuditEvent, Problem, TicketIn, TicketView, Viewers
+from api.schemas import TICKET_EXAMPLE, Accepted, AuditEvent, MessageIn, Problem, TicketIn, TicketView, Viewers
 from api.service import NotFound, SupportDesk
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
@@ -36,6 +36,7 @@ def current_view(desk: SupportDesk, thread_id: str, row: dict[str, Any]) -> dict
         return {"thread_id": thread_id, "status": row["status"], "ticket": json.loads(str(row["ticket"])),
                 "error": row.get("error")}
     config = desk.config(thread_id)
+    view["thread"] = threads.thread_messages(desk, thread_id)
     view["history"] = [
         {"checkpoint_id": s.config["configurable"]["checkpoint_id"], "step": s.metadata.get("step") if s.metadata else None,
          "next": list(s.next), "created_at": s.created_at}
@@ -134,3 +135,21 @@ def viewers(request: Request, ticket_id: str, who: Reviewer) -> Any:
     if row is None:
         raise HTTPException(404, f"unknown ticket '{ticket_id}'")
     return {"others": registry.viewing(desk.store, str(row["thread_id"]), who.label)}
+
+
+@router.post("/{ticket_id}/messages", status_code=201, response_model=TicketView,
+             responses={**ERRORS, 422: {"model": Problem, "description": "Empty, too long or NUL in the body"}},
+             summary="Add the customer's reply (or a note) to a ticket")
+def add_message(request: Request, ticket_id: str, body: MessageIn, who: Reader) -> Any:
+    """A customer message runs the next round on the whole thread: a pending review is superseded (a decision on it
+    then gets 409), a finished run gets a follow-up packet. A note is recorded only. The message is stored first.
+    """
+    desk = _desk(request)
+    row = registry.owned(desk.store, ticket_id, who.tenant)
+    if row is None:
+        raise HTTPException(404, f"unknown ticket '{ticket_id}'")
+    thread_id = str(row["thread_id"])
+    view = threads.add_message(desk, thread_id, body.body, body.author, body.internal, created_by=who.label)
+    registry.refresh_tiers(desk, view)
+    view["thread"] = threads.thread_messages(desk, thread_id)
+    return view

@@ -134,7 +134,7 @@ def proposed_actions(engine: Engine, state: State, flags: list[str], esc: dict[s
                       "confidence": round(float(wanted["confidence"]), 3)}))
     frozen = frozenset(flags)
     actions = []
-    for number, (name, args, why, extra) in enumerate(plan, start=1):
+    for number, (name, args, why, extra) in enumerate(plan, start=int(state.get("action_base") or 0) + 1):
         tier = tier_of(name, engine.playbook.actions, frozen)
         missing = list(extra.get("missing", []))
         actions.append({"id": f"a{number}-{name}", "name": name, "args": args, "tier": tier.label,

@@ -12,14 +12,19 @@ recorded in the decision's ``changes``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from langgraph.types import Command, interrupt
 
 from graph.inbox import REVIEW_ACTION, HumanInterrupt, ReviewDecision, check_proposal, decision_error, new_recipient, parse_decision
 from graph.packet import md_inline, packet_markdown
-from graph.state import State
+from graph.state import Message, State, Ticket
 from tools.action_args import missing_args
+
+
+def with_message(ticket: Ticket, message: Message) -> Ticket:
+    """The ticket whose body is the whole thread: what triage, retrieval and the draft read in the next round."""
+    return cast(Ticket, {**ticket, "body": f"{ticket['body']}\n\n{message['body']}".strip()})
 
 
 def review_payload(state: State, error: str | None = None) -> HumanInterrupt:
@@ -89,20 +94,24 @@ def _complete(actions: list[dict[str, Any]]) -> None:
         raise ValueError("; ".join(problems) + " — edit the action to supply them, or drop it from the decision")
 
 
-def review(state: State) -> Command[Literal["draft", "apply_actions"]]:
-    """Stop for a human decision, then route: redraft, or apply the approved actions."""
+def review(state: State) -> Command[Literal["draft", "apply_actions", "triage"]]:
+    """Stop for a human decision, then route: redraft, apply the approved actions, or start over on a new message."""
     error = None
     while True:
         value = interrupt(review_payload(state, error))
         try:
             decision = parse_decision(value)
-            approved, changes = ([], {}) if decision.type == "response" else approved_actions(state, decision)
+            approved, changes = ([], {}) if decision.type in ("response", "superseded") else approved_actions(state, decision)
             break
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
             error = decision_error(exc)
     record = {"type": decision.type, "reviewer": decision.reviewer, "role": decision.role, "digest": decision.digest,
               "at": datetime.now(UTC).isoformat(timespec="seconds"), "changes": changes,
               "comment": decision.args if decision.type == "response" else None}
+    if decision.type == "superseded":  # a customer message arrived: nothing of this proposal is applied
+        message = decision.args["message"]
+        return Command(goto="triage", update={"decisions": [{**record, "message_id": message["id"]}], "messages": [message],
+                                              "ticket": with_message(state["ticket"], message), "status": "superseded"})
     if decision.type == "response":
         return Command(goto="draft", update={"decisions": [record], "review_notes": [str(decision.args)],
                                              "status": "redrafting"})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from graph.context import Context, settings_of
-from graph.state import State
+from graph.state import RESET_NOTES, Message, State
 from tools.engine import Engine, ticket_text
 from tools.language import detect_language
 from tools.requests import request_actions
@@ -52,6 +53,29 @@ def _language_route(engine: Engine, language: str, confidence: float, owner: str
                    f"have it translated or answered by {queue}.")
 
 
+def new_round(state: State) -> dict[str, Any]:
+    """What a new round (the first packet, or one after a customer message) starts from.
+
+    The thread's first message is the ticket; action ids continue after the previous round's; the previous
+    packet's draft, missing information and flags are kept to show what changed; redraft comments are cleared.
+    """
+    ticket = dict(state["ticket"])
+    first: Message = {"id": f"{ticket['id']}#1", "author": "customer", "body": str(ticket.get("body", "")), "at": ""}
+    before = state.get("packet") or {}
+    numbers = [int(m.group(1)) for a in state.get("proposed_actions", []) if (m := _NUMBER.match(str(a.get("id"))))]
+    return {
+        "messages": [] if state.get("messages") else [first],
+        "action_base": max(numbers, default=0),
+        "previous": {"draft": before.get("draft_reply", ""), "missing": before.get("missing_information", []),
+                     "flags": before.get("risk_flags", []), "round": int((state.get("previous") or {}).get("round", 1)) + 1}
+        if before else {},
+        "review_notes": [RESET_NOTES],
+    }
+
+
+_NUMBER = re.compile(r"^a(\d+)-")
+
+
 def triage(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str, Any]:
     """Classify the ticket and set priority, SLA risk, sentiment and the suggested owner."""
     text = ticket_text(dict(state["ticket"]))
@@ -84,6 +108,7 @@ def triage(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str,
     priority, rules = engine.playbook.priority(category, facts, text)
     sla = engine.playbook.sla_hours(plan, priority)
     return {
+        **new_round(state),
         "workspace": engine.workspace,
         "settings": state.get("settings") or settings_of(runtime.context),
         "ticket_vector": vector.tolist(),
