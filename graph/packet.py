@@ -117,7 +117,7 @@ def build_packet(state: State) -> dict[str, Any]:
         proposed_actions=actions,
         llm=llm,  # only in llm mode: model calls, tokens, latency, the analysis and any fallback
     )
-    return packet.model_dump(mode="json", exclude_none=False)
+    return packet.model_dump(mode="json", exclude={"llm"} if packet.llm is None else None)  # "llm" only in llm mode
 
 
 def _badge(source: dict[str, Any], outdated: set[str]) -> str:
