@@ -430,8 +430,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\n{len(rows)} tickets in {sample_seconds:.1f} s, {len(multilingual)} non-English tickets in "
           f"{time.perf_counter() - started - sample_seconds:.1f} s (engine {args.engine})")
     out_dir = args.out / datetime.now().strftime("%Y%m%d-%H%M%S")
+    datasets = [args.dataset, args.requests, RELEVANCE_LABELS] + ([Path(args.multilingual)] if multilingual else [])
     report = write_report(rows, metrics, thresholds, failures, out_dir, engine=args.engine, extra=extra,
-                          multilingual=multilingual)
+                          multilingual=multilingual, datasets=datasets)
     print(f"report: {report}")
     cases = failing_cases(rows)
     if cases:

@@ -119,7 +119,7 @@ def build_packet(state: State) -> dict[str, Any]:
         messages=state.get("messages", []),
         changes=_changes(state.get("previous") or {}, [m["label"] for m in draft.get("missing_info", [])], flags),
     )
-    return packet.model_dump(mode="json", exclude_none=False)
+    return packet.model_dump(mode="json", exclude={"llm"} if packet.llm is None else None)  # "llm" only in llm mode
 
 
 def _changes(previous: dict[str, Any], missing: list[str], flags: list[str]) -> dict[str, Any] | None:

@@ -162,6 +162,7 @@ def test_queue_lists_cli_and_api_tickets_and_the_customer_message(
     expect(page.locator("#msg-meta")).to_contain_text("via")
     expect(page.locator("#actions")).to_contain_text("issue refund")
     expect(page.locator("#actions")).to_contain_text("never without approval")
+    page.screenshot(path=SHOTS / "ticket-view.png")
     page.screenshot(path=SHOTS / "ticket.png", full_page=True)
 
 

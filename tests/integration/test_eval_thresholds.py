@@ -77,8 +77,10 @@ def test_metric_meets_threshold(eval_run: dict[str, Any], metric: str) -> None:
 def test_runner_exit_code_and_report(eval_run: dict[str, Any]) -> None:
     results, proc = eval_run["results"], eval_run["proc"]
     assert results["metrics"]["examples"] >= 200
-    for name in ("report.html", "confusion_matrix.png", "per_category.png", "latency_hist.png", "gating_table.png"):
-        assert (eval_run["dir"] / name).stat().st_size > 1000
+    for name in ("report.html", "confusion_matrix.png", "latency_hist.png", "metrics.json"):
+        assert (eval_run["dir"] / name).stat().st_size > 200, name
+    page = (eval_run["dir"] / "report.html").read_text(encoding="utf-8")
+    assert "<table" in page and "n=" in page, "gating tables and per-category bars with their n are HTML"
     assert proc.returncode == (1 if results["failures"] else 0), proc.stdout[-2000:]
 
 
@@ -91,6 +93,7 @@ def test_new_measurements_are_reported(eval_run: dict[str, Any]) -> None:
                  "multilingual_language_accuracy", "multilingual_language_flag_rate"):
         assert 0.0 <= metrics[name] <= (metrics["examples"] if name == "gated_applied_missing_args" else 1.0), name
     assert metrics["request_labelled"] >= 80
+    assert 0.0 < metrics["draft_relevance"] <= 1.0 and metrics["draft_relevance_coverage"] >= 0.9
     assert metrics["multilingual_examples"] >= 40
     assert set(results["details"]["multilingual"]["by_language"]) == {"de", "fr", "es", "pt", "nl", "it"}
     assert results["details"]["requests"]["per_type"]["refund"]["support"] > 0
