@@ -22,7 +22,7 @@ import json
 import logging
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from langgraph.types import Command
 from sqlalchemy import and_, select, update
@@ -31,7 +31,7 @@ from api.intake import NotFound, NotPending
 from api.service import SupportDesk
 from graph.inbox import parse_decision
 from graph.nodes.review import with_message
-from graph.state import Message
+from graph.state import InputState, Message, Ticket
 from tools import schema as t
 from tools.store import insert_for, now
 
@@ -111,9 +111,8 @@ def _process_locked(desk: SupportDesk, thread_id: str, message_id: str, deadline
         return desk._record(thread_id)
     if snapshot.next:  # a decision's resume or an apply is still running
         return None
-    ticket = dict(snapshot.values["ticket"])
-    desk.graph.invoke({"ticket": with_message(ticket, message), "messages": [message]},  # type: ignore[typeddict-item]
-                      config, context=context, durability="sync")
+    follow_up: InputState = {"ticket": with_message(cast(Ticket, snapshot.values["ticket"]), message), "messages": [message]}
+    desk.graph.invoke(follow_up, config, context=context, durability="sync")
     with desk.store.transaction() as tx:
         _processed(tx, message_id)
         tx.execute(t.audit.insert().values(thread_id=thread_id, event="run.followup", actor=message["author"], at=now(),

@@ -141,8 +141,10 @@ def viewers(request: Request, ticket_id: str, who: Reviewer) -> Any:
              responses={**ERRORS, 422: {"model": Problem, "description": "Empty, too long or NUL in the body"}},
              summary="Add the customer's reply (or a note) to a ticket")
 def add_message(request: Request, ticket_id: str, body: MessageIn, who: Reader) -> Any:
-    """A customer message runs the next round on the whole thread: a pending review is superseded (a decision on it
-    then gets 409), a finished run gets a follow-up packet. A note is recorded only. The message is stored first.
+    """Store the message; a customer message then runs the next round on the whole thread.
+
+    A pending review is superseded (a decision on it then gets 409); a finished run gets a follow-up packet.
+    A note (``internal`` or by an agent) is recorded only.
     """
     desk = _desk(request)
     row = registry.owned(desk.store, ticket_id, who.tenant)
