@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import registry, threads
+from api import registry, threads, timers
 from api.logging import install as install_log_redaction
 from api.logging import safe_errors, summary
 from api.retention import prune
@@ -152,6 +152,26 @@ def recover_periodically(desk: SupportDesk, settings: Settings) -> list[str]:
     return finished
 
 
+def fire_timers(desk: SupportDesk) -> dict[str, list[str]]:
+    """One scheduler round, by one worker at a time (the timers table makes each fire once anyway)."""
+    with desk.store.leader("timers") as leader:
+        if not leader:
+            return {}
+        fired = timers.tick(desk)
+    if any(fired.values()):
+        log.info("timers fired: %s", {k: len(v) for k, v in fired.items() if v})
+    return fired
+
+
+async def _timers_loop(desk: SupportDesk, settings: Settings) -> None:
+    while True:
+        await asyncio.sleep(settings.timers_every_s)
+        try:
+            await run_in_threadpool(fire_timers, desk)
+        except Exception:  # an outage or a bug must not stop the loop (or the worker)
+            log.exception("timers failed; retrying in %s s", settings.timers_every_s)
+
+
 async def _recovery_loop(desk: SupportDesk, settings: Settings) -> None:
     while True:
         await asyncio.sleep(settings.recover_every_s)
@@ -168,11 +188,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.desk = await run_in_threadpool(startup, settings)
-        loop = asyncio.create_task(_recovery_loop(app.state.desk, settings)) if settings.recover_every_s else None
+        loops = [asyncio.create_task(_recovery_loop(app.state.desk, settings))] if settings.recover_every_s else []
+        if settings.timers_every_s:
+            loops.append(asyncio.create_task(_timers_loop(app.state.desk, settings)))
         try:
             yield
         finally:
-            if loop is not None:
+            for loop in loops:
                 loop.cancel()
             app.state.desk.close()
 

@@ -20,6 +20,7 @@ from sqlalchemy import or_, select, update
 
 from api.auth import Principal
 from api.service import SupportDesk
+from api.timers import fired_timers
 from tools import schema as t
 from tools.schema import thread_id_for
 from tools.store import Store, insert_for, now
@@ -192,7 +193,8 @@ def _cell(value: Any) -> str:
 
 
 def review_queue(desk: SupportDesk, tenant: str, tier: list[str] | None, category: str | None,
-                 min_age_minutes: float | None, max_age_minutes: float | None, limit: int) -> list[dict[str, Any]]:
+                 min_age_minutes: float | None, max_age_minutes: float | None, limit: int,
+                 lead_only: bool = False) -> list[dict[str, Any]]:
     """The tenant's pending reviews, most at risk of breaching their SLA first."""
     r = t.runs.c
     # Every run of the workspace, whatever started it: API submits have a registry row (with the queue's
@@ -219,7 +221,14 @@ def review_queue(desk: SupportDesk, tenant: str, tier: list[str] | None, categor
         out.append({**row, "risk_flags": json.loads(str(row["risk_flags"] or "[]")), "tiers": tiers,
                     "age_minutes": round(age, 1), "sla_remaining_minutes": round(remaining, 1),
                     "sla_breached": remaining < 0})
-    out.sort(key=lambda r: (r["sla_remaining_minutes"], r["created_at"]))
+    fired = fired_timers(desk, [str(r["thread_id"]) for r in out])
+    for row in out:
+        kinds = fired.get(str(row["thread_id"]), set())
+        row["sla_warning"], row["lead"] = "sla_warning" in kinds, "approval_escalated" in kinds
+    if lead_only:
+        out = [row for row in out if row["lead"]]
+    # A ticket whose SLA warning fired goes up the queue; then least time left first.
+    out.sort(key=lambda r: (not r["sla_warning"], r["sla_remaining_minutes"], r["created_at"]))
     return out[:limit]
 
 

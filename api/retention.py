@@ -46,7 +46,7 @@ def prune(desk: SupportDesk, older_than_days: float) -> dict[str, Any]:
     r, a, o = t.runs.c, t.run_archive.c, t.action_outbox.c
     rows = desk.store.query(
         select(r.thread_id).where(
-            r.status.in_(("completed", "rejected")), r.updated_at <= cutoff,
+            r.status.in_(("completed", "rejected", "expired")), r.updated_at <= cutoff,
             ~exists().where(a.thread_id == r.thread_id),
             ~exists().where(o.thread_id == r.thread_id, o.status == "pending")))
     before = after = 0

@@ -91,6 +91,8 @@ class ReviewItem(BaseModel):
     age_minutes: float
     sla_remaining_minutes: float
     sla_breached: bool
+    sla_warning: bool = Field(False, description="The SLA warning fired: the ticket is at the top of the queue.")
+    lead: bool = Field(False, description="Escalated to the lead queue before its approval deadline.")
 
 
 class AuditEvent(BaseModel):

@@ -270,7 +270,7 @@ class SupportDesk:
         if applied:  # the run's own record catches up with what the outbox applied
             done = not outbox.pending(self.store, thread_id) and not open_
             update: dict[str, Any] = {"applied": applied}
-            if done and values.get("status") not in ("rejected",):
+            if done and values.get("status") not in ("rejected", "expired"):
                 update["status"] = "completed"
             self.graph.update_state(self.config(thread_id), update, as_node="apply_actions")
         return open_

@@ -21,6 +21,8 @@ POSITIONALS = {
 
 #: One or more example invocations per subcommand (its path after ``support-agent``).
 EXAMPLES = {
+    "timers": ["support-agent timers   # e.g. every minute from cron when the API does not run",
+               "support-agent timers --workspace acme --json"],
     "reply": ["support-agent reply S-001 reply.txt   # the customer's answer: a new packet, the pending review superseded",
               "echo 'Called the customer, they will send the invoice.' | support-agent reply S-001 - --note"],
     "process": ["support-agent process ticket.json",

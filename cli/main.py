@@ -262,6 +262,18 @@ def cmd_kb_search(args: argparse.Namespace) -> None:
         print(f"⚠ conflict: {c['reason']}")
 
 
+def cmd_timers(args: argparse.Namespace) -> None:
+    """Fire the due SLA warnings, breaches, approval escalations and expiries once (what the API does every minute)."""
+    from api.timers import tick
+
+    fired = tick(_desk())
+    if args.json:
+        print(json.dumps(fired, indent=2))
+        return
+    for kind, threads in fired.items():
+        print(f"{kind.replace('_', ' ')}: {', '.join(threads) if threads else 'none'}")
+
+
 def cmd_retention(args: argparse.Namespace) -> None:
     """Archive finished runs older than N days and drop their checkpoints (packets, decisions, ledger kept)."""
     from api.retention import prune
@@ -389,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note", action="store_true", help="an internal note by the team: recorded, nothing re-runs")
     p.add_argument("--author", default=None, help="who wrote it, for the audit (default: customer, or agent with --note)")
     _command(sub, "show", cmd_show, "show a run: packet, reply actually sent, status, decisions and ledger", "thread")
+    _command(sub, "timers", cmd_timers, "fire the due SLA warnings and breaches, approval escalations and expiries once")
     _command(sub, "report", cmd_report, "learning report: edit rates, overrides, knowledge gaps")
     p = _command(sub, "retention", cmd_retention, "drop checkpoints of finished runs (packets, decisions, audit, ledger kept)")
     p.add_argument("--older-than", type=float, required=True, metavar="DAYS", help="runs finished more than DAYS ago")

@@ -25,7 +25,7 @@ PRIORITY_STYLE = {"urgent": "bold red", "high": "yellow", "normal": "", "low": "
 TIER_STYLE = {"read_only": "dim", "draft_only": "green", "bounded_autonomy": "cyan", "supervised": "yellow",
               "never_without_approval": "bold red"}
 SEVERE_FLAGS = {"money", "security", "legal", "outage", "prompt_injection_suspected", "sla_at_risk", "out_of_scope"}
-STATUS_STYLE = {"awaiting_review": "bold yellow", "completed": "green", "rejected": "red", "redrafting": "yellow"}
+STATUS_STYLE = {"awaiting_review": "bold yellow", "completed": "green", "rejected": "red", "expired": "red", "redrafting": "yellow"}
 SENTIMENT_STYLE = {"negative": "yellow", "positive": "green"}
 
 

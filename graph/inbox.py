@@ -180,7 +180,8 @@ class ReviewDecision(BaseModel):
     model_config = STRICT
     #: ``superseded`` is the service's own answer when a customer message replaces the pending review
     #: (args: ``{"message": {...}}``); the API and the CLI accept only the four reviewer decisions.
-    type: Literal["accept", "edit", "response", "ignore", "superseded"]
+    #: ``expired`` is the scheduler's answer when the approval deadline passes: fail-closed, like ``ignore``.
+    type: Literal["accept", "edit", "response", "ignore", "superseded", "expired"]
     args: Any = None
     reviewer: Short = "reviewer"
     role: Short | None = Field(None, description="The reviewer's role (set by the service from the API key).")

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     recover_on_start: bool = Field(True, description="Finish claimed-but-unfinished reviews and queued submits at start.")
     recover_every_s: float = Field(60, ge=0, description="API: every N seconds, one worker finishes decisions and approved "
                                    "actions left unfinished for longer than recover_after_s (0 = only at start).")
+    timers_every_s: float = Field(60, ge=0, description="API: every N seconds one worker fires the due SLA warnings, "
+                                  "breaches, approval escalations and expiries (0 = off; `support-agent timers` runs one).")
     recover_after_s: float = Field(300, gt=0, description="Age after which an unfinished decision or pending action counts "
                                    "as left behind by a dead process.")
     max_engines: int = Field(8, ge=1, le=1000, description="Workspace engines kept loaded per process (least recently used is dropped).")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
@@ -26,10 +26,12 @@ def queue(
     min_age_minutes: Annotated[float | None, Query(ge=0, description="Waiting at least this long")] = None,
     max_age_minutes: Annotated[float | None, Query(ge=0, description="Waiting at most this long")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    queue: Annotated[Literal["all", "lead"], Query(description="lead: reviews escalated to the lead before their "
+                                                                 "approval deadline")] = "all",
 ) -> Any:
-    """The caller's tenant's queue, sorted by minutes left until the SLA is breached."""
+    """The caller's tenant's queue: SLA-warned tickets first, then by minutes left until the SLA is breached."""
     desk: SupportDesk = request.app.state.desk
-    return registry.review_queue(desk, who.tenant, tier, category, min_age_minutes, max_age_minutes, limit)
+    return registry.review_queue(desk, who.tenant, tier, category, min_age_minutes, max_age_minutes, limit, queue == "lead")
 
 
 @router.post(

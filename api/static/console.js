@@ -199,7 +199,8 @@
 
   async function loadQueue() {
     const params = new URLSearchParams({ limit: "500" });
-    if ($("f-tier").value) params.append("tier", $("f-tier").value);
+    if ($("f-tier").value === "lead") params.set("queue", "lead");
+    else if ($("f-tier").value) params.append("tier", $("f-tier").value);
     if ($("f-category").value) params.set("category", $("f-category").value);
     const { status, data } = await api("GET", `v1/reviews?${params}`);
     if (status === 401) return false;
@@ -241,7 +242,8 @@
         el("strong", { class: "ticket-id", text: item.ticket_id || item.thread_id }),
         badge(item.priority || "—", `prio-${item.priority}`),
         el("span", { class: "category", text: words(item.category || "uncategorised") }), tiers,
-        item.source === "service" ? badge("CLI/batch", "source") : null),
+        item.source === "service" ? badge("CLI/batch", "source") : null,
+        item.sla_warning ? badge("SLA warning", "sev-high") : null, item.lead ? badge("lead queue", "sev-critical") : null),
       el("span", { class: "summary", text: item.summary || "" }),
       el("span", { class: "row meta" }, sla, el("span", { text: `waiting ${minutes(item.age_minutes)}` })),
       (item.risk_flags || []).length ? el("span", { class: "row flags" }, (item.risk_flags || []).map((f) => badge(words(f), "flag"))) : null);
@@ -319,6 +321,14 @@
     $("msg-subject").textContent = ticket.subject || "";
     const body = $("msg-body");
     body.replaceChildren();
+    const thread = packet.messages || [];
+    if (thread.length > 1) { // a thread: every message, oldest first (the ticket's body holds them all joined)
+      for (const m of thread) {
+        body.append(el("div", { class: "thread-message" },
+          el("p", { class: "small muted", text: `${m.author}${m.at ? ` · ${when(m.at)}` : ""}` }), el("div", { text: m.body })));
+      }
+      return;
+    }
     const text = String(ticket.body ?? packet.message ?? "");
     const phrase = packet.injection_phrase;
     const at = phrase ? text.indexOf(phrase) : -1;
@@ -352,6 +362,12 @@
     for (const f of list) flags.append(el("li", {}, badge(words(f.name), `sev-${f.severity}`, `severity: ${f.severity}`)));
     $("language-note").hidden = !packet.language_note;
     $("language-note").textContent = packet.language_note || "";
+    const changes = packet.changes;
+    $("changes-note").hidden = !changes;
+    $("changes-note").textContent = changes
+      ? `Updated after the customer's reply (packet ${changes.round}). Answered: ${(changes.missing_resolved || []).join(", ") || "nothing asked"}.` +
+        ` New flags: ${(changes.flags_added || []).map(words).join(", ") || "none"}. The draft's changes are shown below.`
+      : "";
   }
 
   function sourceItem(s, internal) {
@@ -464,7 +480,8 @@
     $("reply").value = args.reply || "";
     $("reply").dataset.original = args.reply || "";
     $("comment").value = "";
-    const previous = state.previousDraft;
+    const changes = (state.view.packet || {}).changes;
+    const previous = state.previousDraft ?? (changes ? changes.previous_draft : null);
     $("redraft-diff-box").hidden = previous === null;
     if (previous !== null) renderDiff($("redraft-diff"), previous, args.reply || "");
     updateButtons();

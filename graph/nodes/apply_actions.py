@@ -37,5 +37,5 @@ def apply_actions(state: State, runtime: Runtime[Context], engine: Engine) -> di
             failed.append({"action_id": action["id"], "name": action["name"], "error": error,
                            "status": outbox.record_failure(engine.store, thread_id, action["id"], error)})
         crash_point("mid_apply")
-    status = "rejected" if state.get("status") == "rejected" else ("completed" if not failed else "actions_failed")
+    status = str(state["status"]) if state.get("status") in ("rejected", "expired") else ("completed" if not failed else "actions_failed")
     return {"applied": applied, "failed_actions": failed, "status": status}

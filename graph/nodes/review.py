@@ -55,7 +55,7 @@ def approved_actions(state: State, decision: ReviewDecision) -> tuple[list[dict[
     proposed = state["proposed_actions"]
     gated = {a["id"]: a for a in proposed if a["needs_approval"]}
     auto = [a for a in proposed if not a["needs_approval"]]
-    if decision.type == "ignore":
+    if decision.type in ("ignore", "expired"):  # fail-closed: no gated action is applied
         return auto, {"rejected": sorted(gated)}
     if decision.type == "accept":
         _complete(list(gated.values()))
@@ -115,5 +115,5 @@ def review(state: State) -> Command[Literal["draft", "apply_actions", "triage"]]
     if decision.type == "response":
         return Command(goto="draft", update={"decisions": [record], "review_notes": [str(decision.args)],
                                              "status": "redrafting"})
-    status = "rejected" if decision.type == "ignore" else "approved"
+    status = {"ignore": "rejected", "expired": "expired"}.get(decision.type, "approved")
     return Command(goto="apply_actions", update={"decisions": [record], "approved_actions": approved, "status": status})

@@ -399,3 +399,19 @@ def test_api_docs_render_offline(watched: Watched, dep: Deployment) -> None:
     page.screenshot(path=SHOTS / "docs.png")
     page.goto(f"{dep.url}/redoc")
     expect(page.locator("h1", has_text="Support Desk Agent")).to_be_visible(timeout=20_000)
+
+
+def test_a_customer_reply_shows_the_thread_and_what_changed(watched: Watched, dep: Deployment, client: httpx.Client) -> None:
+    tid = api_submit(client, dep, {"customer_id": "cus_004", "subject": "Refund for the duplicate charge",
+                                   "body": "We were charged twice this month, $49 each time. Please refund the duplicate."})
+    r = client.post(f"{dep.url}/v1/tickets/{tid}/messages", json={"body": "The invoice is INV-20417."},
+                    headers=dep.headers("submitter@acme"))
+    assert r.status_code == 201, r.text
+    page = watched.page
+    sign_in(page, dep)
+    open_ticket(page, tid)
+    expect(page.locator("#msg-body .thread-message")).to_have_count(2)
+    expect(page.locator("#msg-body")).to_contain_text("The invoice is INV-20417.")
+    expect(page.locator("#changes-note")).to_contain_text("invoice number")
+    expect(page.locator("#redraft-diff-box")).to_be_visible()
+    page.screenshot(path=SHOTS / "thread.png", full_page=True)
