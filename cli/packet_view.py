@@ -18,8 +18,8 @@ from rich.text import Text
 from cli.render import SENTIMENT_STYLE, clean, flags_text, priority_text, status_text, styled, tier_text
 
 MESSAGE_SHOWN = 4_000
-DECISION_WORDS = {"accept": "accepted", "edit": "edited", "response": "asked for a redraft", "ignore": "rejected", "superseded": "superseded by a customer message",
-                  "expired": "expired (approval deadline passed)"}
+DECISION_WORDS = {"accept": "accepted", "edit": "edited", "response": "asked for a redraft", "ignore": "rejected",
+                  "superseded": "superseded by a customer message", "expired": "expired (approval deadline passed)"}
 HINT = "(or --edit FILE | --respond TEXT | --reject)"
 
 
