@@ -17,10 +17,15 @@ POSITIONALS = {
     "name": "workspace id: 1-64 lower-case letters, digits, '-' or '_'",
     "path": "a file or folder of the export (Markdown, HTML, text, JSON/JSONL)",
     "message": "text file with the message ('-' reads stdin)",
+    "id": "the proposal's id (first column of `support-agent gaps`)",
 }
 
 #: One or more example invocations per subcommand (its path after ``support-agent``).
 EXAMPLES = {
+    "gaps": ["support-agent gaps", "support-agent gaps --json --all"],
+    "gaps review": ["support-agent gaps review 3f2a9c1d0b7e --accept",
+                    "support-agent gaps review 3f2a9c1d0b7e --accept --title 'Online notarization' --edit article.md",
+                    "support-agent gaps review 3f2a9c1d0b7e --dismiss"],
     "timers": ["support-agent timers   # e.g. every minute from cron when the API does not run",
                "support-agent timers --workspace acme --json"],
     "reply": ["support-agent reply S-001 reply.txt   # the customer's answer: a new packet, the pending review superseded",

@@ -274,6 +274,41 @@ def cmd_timers(args: argparse.Namespace) -> None:
         print(f"{kind.replace('_', ' ')}: {', '.join(threads) if threads else 'none'}")
 
 
+def cmd_gaps(args: argparse.Namespace) -> None:
+    """List knowledge-gap proposals, or decide one (``gaps review ID --accept|--dismiss``)."""
+    from api import gaps
+    from api.service import DeskError
+
+    desk = _desk()
+    if getattr(args, "gaps_command", None) != "review":
+        found = gaps.proposals(desk, args.workspace, include_decided=args.all)
+        if args.json:
+            print(json.dumps(found, indent=2, default=str))
+            return
+        if not found:
+            print("No open knowledge-gap proposals.")
+        for p in found:
+            signals = ", ".join(f"{k} {v}" for k, v in p["signals"].items())
+            print(f"{p['id']}  score {p['score']:.1f}  {p['title']}  [{p['category'] or '—'} → {p['owner']}]  {signals}  "
+                  f"{len(p['tickets'])} ticket(s): {', '.join(x['ticket_id'] for x in p['tickets'])}  ({p['status']})")
+        return
+    body = None
+    if args.edit:
+        try:
+            body = Path(args.edit).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"cannot read {args.edit}: {getattr(exc, 'strerror', None) or exc}") from exc
+    try:
+        done = gaps.decide(desk, args.workspace, args.id, "accept" if args.accept else "dismiss", args.reviewer,
+                           args.title, body)
+    except DeskError as exc:
+        raise CliError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(done, indent=2))
+    else:
+        print(f"{done['status']}: {done['title']}" + (f" → knowledge document {done['document']}" if done.get("document") else ""))
+
+
 def cmd_retention(args: argparse.Namespace) -> None:
     """Archive finished runs older than N days and drop their checkpoints (packets, decisions, ledger kept)."""
     from api.retention import prune
@@ -401,6 +436,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note", action="store_true", help="an internal note by the team: recorded, nothing re-runs")
     p.add_argument("--author", default=None, help="who wrote it, for the audit (default: customer, or agent with --note)")
     _command(sub, "show", cmd_show, "show a run: packet, reply actually sent, status, decisions and ledger", "thread")
+    p = _command(sub, "gaps", cmd_gaps, "knowledge-gap proposals: topics the knowledge base did not answer, and a draft article each")
+    p.add_argument("--all", action="store_true", help="also list accepted and dismissed proposals")
+    gap_sub = p.add_subparsers(dest="gaps_command", metavar="[review]")
+    r = _command(gap_sub, "review", cmd_gaps, "accept (writes the article into the knowledge base) or dismiss a proposal", "id")
+    decision = r.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--accept", action="store_true", help="write the article and index it")
+    decision.add_argument("--dismiss", action="store_true", help="hide the proposal; nothing is written")
+    r.add_argument("--title", default=None, help="the article's title (default: the proposal's)")
+    r.add_argument("--edit", metavar="FILE", default=None, help="Markdown file with your text of the article")
+    r.add_argument("--reviewer", default=os.environ.get("USER", "support-ops"), help="who decides (default: $USER)")
     _command(sub, "timers", cmd_timers, "fire the due SLA warnings and breaches, approval escalations and expiries once")
     _command(sub, "report", cmd_report, "learning report: edit rates, overrides, knowledge gaps")
     p = _command(sub, "retention", cmd_retention, "drop checkpoints of finished runs (packets, decisions, audit, ledger kept)")

@@ -176,7 +176,7 @@
     state.key = key;
     $("login").hidden = true;
     $("app").hidden = false;
-    for (const id of ["refresh", "forget", "help-open"]) $(id).hidden = false;
+    for (const id of ["refresh", "forget", "help-open", "gaps-open"]) $(id).hidden = false;
     clearInterval(state.timer);
     state.timer = setInterval(() => { if (!document.hidden && !state.busy) loadQueue(); }, REFRESH_MS);
   }
@@ -187,7 +187,7 @@
     clearInterval(state.timer);
     clearInterval(state.presence);
     $("app").hidden = true;
-    for (const id of ["refresh", "forget", "help-open"]) $(id).hidden = true;
+    for (const id of ["refresh", "forget", "help-open", "gaps-open"]) $(id).hidden = true;
     $("login").hidden = false;
     $("login-error").textContent = reason || "";
     showMessage("");
@@ -686,6 +686,45 @@
     decide("response", comment);
   }
 
+  // ---------------------------------------------------------------- knowledge gaps
+
+  async function openGaps() {
+    $("gaps").showModal();
+    await loadGaps();
+  }
+
+  async function loadGaps() {
+    const list = $("gaps-list");
+    list.replaceChildren();
+    $("gaps-status").textContent = "Loading…";
+    const { status, data } = await api("GET", "v1/gaps");
+    if (status !== 200) { $("gaps-status").textContent = `Could not load the proposals: ${errorText(status, data)}`; return; }
+    $("gaps-status").textContent = data.length ? `${data.length} open proposal(s).` : "No open proposals.";
+    for (const p of data) {
+      const title = el("input", { type: "text", value: p.title, id: `gap-title-${token(p.id)}`, class: "gap-title" });
+      const signals = Object.entries(p.signals || {}).map(([k, n]) => `${words(k)} ${n}`).join(", ");
+      list.append(el("li", { class: "card gap" },
+        el("label", { for: title.id, class: "small muted", text: "Article title" }), title,
+        el("p", { class: "small" }, `score ${Number(p.score).toFixed(1)} · ${words(p.category) || "no category"} → ${p.owner} · ${signals}`),
+        el("ul", { class: "small" }, (p.tickets || []).map((x) => el("li", { text: `${x.ticket_id}: ${x.subject || ""}` }))),
+        el("pre", { class: "sent-text", text: p.article }),
+        el("div", { class: "buttons" },
+          el("button", { type: "button", class: "primary", text: "Accept into the knowledge base",
+            onclick: () => decideGap(p.id, "accept", title.value) }),
+          el("button", { type: "button", text: "Dismiss", onclick: () => decideGap(p.id, "dismiss") }))));
+    }
+  }
+
+  async function decideGap(id, decision, title) {
+    const body = { decision };
+    if (decision === "accept" && title) body.title = title;
+    const { status, data } = await api("POST", `v1/gaps/${encodeURIComponent(id)}/decision`, body);
+    if (status !== 200) { $("gaps-status").textContent = errorText(status, data); return; }
+    await loadGaps();
+    $("gaps-status").textContent = decision === "accept"
+      ? `Accepted: knowledge document ${data.document} written; new tickets can cite it.` : "Dismissed.";
+  }
+
   // ---------------------------------------------------------------- presence
 
   async function ping(threadId) {
@@ -740,6 +779,7 @@
       if (await loadQueue()) showMessage(`Queue refreshed at ${new Date().toLocaleTimeString()}.`, "info");
     });
     $("help-open").addEventListener("click", () => $("help").showModal());
+    $("gaps-open").addEventListener("click", openGaps);
     $("pinned-close").addEventListener("click", () => pin(""));
     for (const id of ["f-tier", "f-category"]) $(id).addEventListener("change", loadQueue);
     for (const id of ["f-priority", "f-sla"]) $(id).addEventListener("change", renderQueue);

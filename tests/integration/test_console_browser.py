@@ -415,3 +415,29 @@ def test_a_customer_reply_shows_the_thread_and_what_changed(watched: Watched, de
     expect(page.locator("#changes-note")).to_contain_text("invoice number")
     expect(page.locator("#redraft-diff-box")).to_be_visible()
     page.screenshot(path=SHOTS / "thread.png", full_page=True)
+
+
+def test_the_knowledge_gaps_page_lists_proposals_and_decides(watched: Watched, dep: Deployment, client: httpx.Client) -> None:
+    answer = ("Quillstack does not notarize documents itself. You can sign in Quillstack and have a licensed notary "
+              "notarize the signed copy separately.")
+    for body in ("Can Quillstack notarize our purchase agreement online?", "Does Quillstack offer remote online notarization?"):
+        tid = api_submit(client, dep, {"customer_id": "cus_002", "subject": "Notarization", "body": body})
+        interrupt = ticket(client, dep, tid)["interrupts"][0]["id"]
+        r = client.post(f"{dep.url}/v1/tickets/{tid}/review", headers=dep.headers("reviewer@acme"),
+                        json={"interrupt_id": interrupt, "type": "edit", "args": {"reply": f"Hi,\n\n{answer}\n\nBest regards"}})
+        assert r.status_code == 200, r.text
+    page = watched.page
+    sign_in(page, dep)
+    page.locator("#gaps-open").click()
+    expect(page.locator("dialog#gaps")).to_be_visible()
+    card = page.locator("#gaps-list li.gap", has_text="licensed notary").first
+    expect(card).to_be_visible()
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page)
+    assert result.violations_count == 0, result.generate_report()
+    page.screenshot(path=SHOTS / "gaps.png")
+    card.get_by_role("button", name="Dismiss").click()  # (accepting would write into the shared sample data)
+    expect(page.locator("#gaps-status")).to_contain_text("Dismissed")
+    events = client.get(f"{dep.url}/v1/gaps", params={"include_decided": "true"}, headers=dep.headers("reviewer@acme")).json()
+    assert any(p["status"] == "dismissed" and "licensed notary" in p["article"] for p in events)
