@@ -22,6 +22,7 @@ POSITIONALS = {
 
 #: One or more example invocations per subcommand (its path after ``support-agent``).
 EXAMPLES = {
+    "retrain": ["support-agent retrain", "support-agent retrain --workspace acme --corrections relabelled.jsonl --dry-run"],
     "gaps": ["support-agent gaps", "support-agent gaps --json --all"],
     "gaps review": ["support-agent gaps review 3f2a9c1d0b7e --accept",
                     "support-agent gaps review 3f2a9c1d0b7e --accept --title 'Online notarization' --edit article.md",

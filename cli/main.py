@@ -309,6 +309,30 @@ def cmd_gaps(args: argparse.Namespace) -> None:
         print(f"{done['status']}: {done['title']}" + (f" → knowledge document {done['document']}" if done.get("document") else ""))
 
 
+def cmd_retrain(args: argparse.Namespace) -> None:
+    """Retrain triage on reviewer corrections; switch to the new model only if it is not worse."""
+    from api.retraining import read_labelled, retrain_workspace
+
+    try:
+        extra = read_labelled(Path(args.corrections)) if args.corrections else []
+        result = retrain_workspace(_desk(), args.workspace, extra, Path(args.eval) if args.eval else None, args.dry_run)
+    except (OSError, ValueError, json.JSONDecodeError) as exc:
+        raise CliError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+        return
+
+    def pct(value: float | None, n: int) -> str:
+        return "—" if value is None else f"{value:.3f} (n={n})"
+
+    print(f"corrections {result.corrections} · trained on {result.trained_on} tickets")
+    before, after = result.before, result.after
+    print(f"eval set        {pct(before.eval_accuracy, before.eval_n)} → {pct(after.eval_accuracy, after.eval_n)}")
+    print(f"held-out corr.  {pct(result.before.held_out_accuracy, result.before.held_out_n)} → "
+          f"{pct(result.after.held_out_accuracy, result.after.held_out_n)}")
+    print(f"{result.reason} (model in use: {result.candidate_version if result.switched else result.current_version})")
+
+
 def cmd_retention(args: argparse.Namespace) -> None:
     """Archive finished runs older than N days and drop their checkpoints (packets, decisions, ledger kept)."""
     from api.retention import prune
@@ -446,6 +470,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--title", default=None, help="the article's title (default: the proposal's)")
     r.add_argument("--edit", metavar="FILE", default=None, help="Markdown file with your text of the article")
     r.add_argument("--reviewer", default=os.environ.get("USER", "support-ops"), help="who decides (default: $USER)")
+    p = _command(sub, "retrain", cmd_retrain, "retrain triage on reviewer corrections; switched in only if not worse")
+    p.add_argument("--corrections", metavar="FILE", help='more corrections, JSONL: {"subject", "body", "category"} per line')
+    p.add_argument("--eval", metavar="FILE", help="eval set (JSONL); default: the workspace's eval.jsonl, or the sample's")
+    p.add_argument("--dry-run", action="store_true", help="measure only; never switch")
     _command(sub, "timers", cmd_timers, "fire the due SLA warnings and breaches, approval escalations and expiries once")
     _command(sub, "report", cmd_report, "learning report: edit rates, overrides, knowledge gaps")
     p = _command(sub, "retention", cmd_retention, "drop checkpoints of finished runs (packets, decisions, audit, ledger kept)")

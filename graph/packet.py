@@ -93,6 +93,7 @@ def build_packet(state: State) -> dict[str, Any]:
         confidence_band=band_of(float(triage["confidence"])),
         category_alternatives=triage.get("alternatives", []),
         triage_mode=triage.get("mode", "trained"),
+        model_version=str(triage.get("model_version", "base")),
         setup_notes=triage.get("setup_notes", []),
         priority=triage["priority"],
         sla_hours=triage["sla_hours"],

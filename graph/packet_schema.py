@@ -210,6 +210,7 @@ class SupportPacket(BaseModel):
     confidence_band: Band = "medium"
     category_alternatives: list[Alternative] = Field(default_factory=list)
     triage_mode: str = "trained"
+    model_version: str = Field("base", description="The triage model in use (base, or a retrained version).")
     setup_notes: list[str] = Field(default_factory=list)
     priority: str
     sla_hours: float

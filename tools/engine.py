@@ -31,6 +31,7 @@ from tools.helpdesk import EmbeddedHelpdesk
 from tools.knowledge import KnowledgeBase
 from tools.playbook import Playbook
 from tools.requests import RequestDetector
+from tools.retrain import load_active
 from tools.settings import Settings, get_settings
 from tools.store import Store
 
@@ -185,7 +186,8 @@ def _train_classifier(data: CompanyData, embedder: MiniLMEmbeddings, index_dir: 
     expected = {"training_hash": data.training_hash(), "model": MODEL_ID, "classifier_code": code,
                 "pooling": "long"}
     if meta_file.exists() and json.loads(meta_file.read_text()) == expected and model_file.exists():
-        return TextClassifier.load(model_file), np.load(vec_file), False
+        # A model retrained on reviewer corrections (`support-agent retrain`) wins when it was trained on this data.
+        return load_active(index_dir, expected["training_hash"]) or TextClassifier.load(model_file), np.load(vec_file), False
     if progress:
         progress("embed tickets", 0, len(texts))
     vectors = embed_texts(embedder, texts)
