@@ -401,6 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note", action="store_true", help="an internal note by the team: recorded, nothing re-runs")
     p.add_argument("--author", default=None, help="who wrote it, for the audit (default: customer, or agent with --note)")
     _command(sub, "show", cmd_show, "show a run: packet, reply actually sent, status, decisions and ledger", "thread")
+    from cli.traces import cmd_trace
+
+    _command(sub, "trace", cmd_trace, "node timeline of a thread's graph runs, with durations (read-only)", "thread")
     _command(sub, "timers", cmd_timers, "fire the due SLA warnings and breaches, approval escalations and expiries once")
     _command(sub, "report", cmd_report, "learning report: edit rates, overrides, knowledge gaps")
     p = _command(sub, "retention", cmd_retention, "drop checkpoints of finished runs (packets, decisions, audit, ledger kept)")
