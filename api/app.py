@@ -4,6 +4,7 @@ Run it with ``uvicorn --factory api.app:create_app --workers 2``. Each worker pr
 the engine, opens the configured database (SQLite files, or PostgreSQL with one pool per
 worker), creates missing tables and, once across workers, finishes work a stopped process
 left behind: claimed-but-unfinished decisions and submits accepted with ``wait=false``.
+``GET /metrics`` serves every worker's Prometheus metrics (:mod:`api.metrics`, multiprocess mode).
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import registry, threads, timers
+from api import metrics, registry, threads, timers
 from api.logging import install as install_log_redaction
 from api.logging import safe_errors, summary
 from api.retention import prune
 from api.routers import console, docs, gaps, health, keys, reviews, tickets
+from api.routers import metrics as metrics_router
 from api.service import SupportDesk
 from tools.settings import Settings, get_settings
 from tools.store import now
@@ -125,7 +127,7 @@ def startup(settings: Settings) -> SupportDesk:
                 finished = desk.recover(before=started)
                 finished += threads.recover_messages(desk, before=started)
                 for thread_id in registry.queued(desk.store, before=started):
-                    registry.run_submission(desk, thread_id)
+                    registry.run_submission(desk, thread_id, queued=True)
                     finished.append(thread_id)
                 if finished:
                     log.info("recovered %d runs: %s", len(finished), ", ".join(finished))
@@ -187,6 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        metrics.configure(settings)  # before any metric exists (recovery at start may already count)
         app.state.desk = await run_in_threadpool(startup, settings)
         loops = [asyncio.create_task(_recovery_loop(app.state.desk, settings))] if settings.recover_every_s else []
         if settings.timers_every_s:
@@ -209,6 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_exception_handler(error, database_unavailable)
     app.add_exception_handler(Exception, server_error)
     app.include_router(health.router)
+    app.include_router(metrics_router.router)
     app.include_router(tickets.router)
     app.include_router(reviews.router)
     app.include_router(console.router)

@@ -106,17 +106,21 @@ def owned(store: Store, ticket_id: str, tenant: str) -> dict[str, Any] | None:
     return {**runs[0], "error": None, "ticket": "null"} if runs else None
 
 
-def run_submission(desk: SupportDesk, thread_id: str) -> dict[str, Any] | None:
-    """Run a queued ticket to its packet or review; None if another request or worker runs it."""
+def run_submission(desk: SupportDesk, thread_id: str, queued: bool = False) -> dict[str, Any] | None:
+    """Run a queued ticket to its packet or review; None if another request or worker runs it.
+
+    ``queued``: it waited (``wait=false`` or recovery), so its packet latency starts when it arrived.
+    """
     with desk.store.transaction() as tx:
         claimed = tx.execute(update(t.api_tickets).where(a.thread_id == thread_id, a.status == "queued")
                              .values(status="running", updated_at=now())).rowcount
     if not claimed:
         return None
-    row = desk.store.query(select(a.ticket, a.tenant).where(a.thread_id == thread_id))[0]
+    row = desk.store.query(select(a.ticket, a.tenant, a.created_at).where(a.thread_id == thread_id))[0]
     ticket = json.loads(str(row["ticket"]))
     try:
-        view = desk.submit(ticket, workspace=str(row["tenant"]), thread_id=thread_id)
+        view = desk.submit(ticket, workspace=str(row["tenant"]), thread_id=thread_id,
+                           received_at=str(row["created_at"]) if queued else None)
     except Exception as exc:
         log.exception("run of ticket %s failed", thread_id)
         _set(desk.store, thread_id, status="failed", error=f"{type(exc).__name__}: {exc}")

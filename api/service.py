@@ -4,6 +4,10 @@ A decision is claimed in the database before the run resumes (a row unique on th
 interrupt id), so of two concurrent decisions exactly one resumes the run; the other gets
 ``AlreadyDecided`` with who decided and when. A claim whose process died before the resume
 finished is completed by :meth:`SupportDesk.recover` on the next start.
+
+Every invocation of the graph goes through :meth:`SupportDesk.run_graph`, which traces it
+(:mod:`api.tracing`: one record per node run, kept with the thread) and counts the model's tokens
+and fallbacks (:mod:`api.metrics`).
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ import logging
 import time
 import uuid
 from dataclasses import replace
-from typing import Any, cast
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 from sqlalchemy import and_, select, update
 
+from api import metrics, tracing
 from api.db import open_checkpointer, open_store
 from api.intake import DeskError, InvalidDecision, NotFound, NotPending, StaleProposal, TicketIn, WorkspaceError
 from api.reports import learning_report
@@ -61,6 +67,7 @@ class SupportDesk:
         self.graph = make_builder(self.workspaces.get).compile(checkpointer=checkpointer)
         for workspace in preload:
             self.workspaces.get(workspace)
+        self._langsmith: list[Any] | None = None  # LangSmith's tracer, built on the first run if LANGSMITH_API_KEY is set
 
     @property
     def engine(self) -> Engine:
@@ -85,6 +92,17 @@ class SupportDesk:
         """The run config of a thread."""
         return {"configurable": {"thread_id": thread_id}}
 
+    def run_graph(self, value: Any, thread_id: str, context: Context, durability: Literal["sync", "exit"], label: str) -> None:
+        """Invoke the graph on ``thread_id``, traced locally (stored with the thread) and, if configured, in LangSmith."""
+        if self._langsmith is None:
+            self._langsmith = tracing.langsmith_callbacks(self.settings.langsmith_project)
+        tracer = tracing.NodeTracer((n for n in self.graph.nodes if not n.startswith("__")), label, metrics.observe_node)
+        config: RunnableConfig = {**self.config(thread_id), "callbacks": [tracer, *self._langsmith], "run_name": label}
+        try:
+            self.graph.invoke(value, config, context=context, durability=durability)
+        finally:
+            tracing.save(self.store, thread_id, tracer)
+
     def scrub(self, ticket: dict[str, Any]) -> dict[str, Any]:
         """The ticket as it may be stored: with ``store_pii=redact``, cards, IBANs and CVVs masked (last 4 kept)."""
         if self.settings.store_pii == "raw":
@@ -94,13 +112,15 @@ class SupportDesk:
         return {k: redact(v).text if k in ("subject", "body") and isinstance(v, str) else v for k, v in ticket.items()}
 
     def submit(self, ticket: dict[str, Any], context: Context | None = None, workspace: str | None = None,
-               thread_id: str | None = None) -> dict[str, Any]:
+               thread_id: str | None = None, received_at: str | None = None) -> dict[str, Any]:
         """Run a ticket to its packet (and approval checkpoint); an already-known ticket id returns its run.
 
         The run belongs to ``workspace`` (else the context's, else ``default``) and keeps it on every resume.
         Its thread is :func:`tools.schema.thread_id_for` of the workspace and ticket id unless the API
-        registered another one (``thread_id``): ticket ids are unique per workspace.
+        registered another one (``thread_id``): ticket ids are unique per workspace. ``received_at`` (ISO
+        time a queued submit arrived) starts its packet latency; else this call does.
         """
+        started = time.perf_counter()
         parsed = TicketIn.model_validate(ticket)
         data = self.scrub(parsed.model_dump(exclude_none=True))
         data["id"] = parsed.id or f"T-{uuid.uuid4().hex[:12]}"
@@ -119,8 +139,13 @@ class SupportDesk:
         ticket_in: InputState = {"ticket": cast(Ticket, data), "workspace": workspace}
         # durability="exit": one checkpoint when the run stops (at the approval checkpoint or the end)
         # instead of one per step; a crash mid-run loses only a run that was never acknowledged.
-        self.graph.invoke(ticket_in, self.config(thread_id), context=replace(context, workspace=workspace), durability="exit")
-        return self._record(thread_id)
+        self.run_graph(ticket_in, thread_id, replace(context, workspace=workspace), "exit", "submit")
+        view = self._record(thread_id)
+        waited = time.perf_counter() - started
+        if received_at is not None:
+            waited = max(waited, (datetime.now(UTC) - datetime.fromisoformat(received_at)).total_seconds())
+        metrics.ticket_processed(view, waited)
+        return view
 
     def _record(self, thread_id: str) -> dict[str, Any]:
         view = self.view(thread_id)
@@ -216,8 +241,8 @@ class SupportDesk:
         # From here the decision and its actions are on disk: if this process dies, recover() finishes them.
         crash_point("after_claim")
         try:
-            self.graph.invoke(Command(resume={target: decision.model_dump()}), self.config(thread_id),
-                              context=self.context_of(thread_id), durability="sync")
+            self.run_graph(Command(resume={target: decision.model_dump()}), thread_id, self.context_of(thread_id), "sync",
+                           "resume")
         except Exception:  # the claim stands; whatever the run did not finish, finish() applies from the outbox
             log.exception("resume of %s failed after its decision was claimed; applying from the outbox", thread_id)
         self.finish(thread_id)
@@ -228,6 +253,7 @@ class SupportDesk:
                     workspace=view["workspace"], thread_id=thread_id, ticket_id=view["ticket"]["id"],
                     category=(view["packet"] or {}).get("category"), kind=decision.type, detail=json.dumps(decision.args),
                     created_at=now()))
+        metrics.decision(decision.type)
         return self._record(thread_id)
 
     def learning_report(self, workspace: str = DEFAULT) -> dict[str, Any]:
@@ -318,9 +344,9 @@ class SupportDesk:
         config, context = self.config(thread_id), self.context_of(thread_id)
         snapshot = self.graph.get_state(config)
         if interrupt_id and any(i.id == interrupt_id for i in snapshot.interrupts):
-            self.graph.invoke(Command(resume={interrupt_id: json.loads(payload)}), config, context=context, durability="sync")
+            self.run_graph(Command(resume={interrupt_id: json.loads(payload)}), thread_id, context, "sync", "recover")
         elif snapshot.next and not snapshot.interrupts:  # stopped between nodes (e.g. inside apply_actions)
-            self.graph.invoke(None, config, context=context, durability="sync")
+            self.run_graph(None, thread_id, context, "sync", "continue")
         self.finish(thread_id)
         if interrupt_id:
             with self.store.transaction() as tx:

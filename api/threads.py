@@ -27,6 +27,7 @@ from typing import Any, cast
 from langgraph.types import Command
 from sqlalchemy import and_, select, update
 
+from api import metrics
 from api.intake import NotFound, NotPending
 from api.service import SupportDesk
 from graph.inbox import parse_decision
@@ -101,18 +102,19 @@ def _process_locked(desk: SupportDesk, thread_id: str, message_id: str, deadline
         except NotPending:  # a reviewer decided first: the message becomes the next round once that finishes
             _wait_for_decision(desk, thread_id, target, deadline)
             return None
-        desk.graph.invoke(Command(resume={target: decision}), config, context=context, durability="sync")
+        desk.run_graph(Command(resume={target: decision}), thread_id, context, "sync", "superseded")
         with desk.store.transaction() as tx:
             desk._complete(tx, thread_id, target)
             _processed(tx, message_id)
             tx.execute(t.audit.insert().values(thread_id=thread_id, event="review.superseded", actor=message["author"], at=now(),
                                                detail=json.dumps({"interrupt_id": target, "message_id": message_id,
                                                                   "why": "a newer customer message"})))
+        metrics.decision("superseded")
         return desk._record(thread_id)
     if snapshot.next:  # a decision's resume or an apply is still running
         return None
     follow_up: InputState = {"ticket": with_message(cast(Ticket, snapshot.values["ticket"]), message), "messages": [message]}
-    desk.graph.invoke(follow_up, config, context=context, durability="sync")
+    desk.run_graph(follow_up, thread_id, context, "sync", "follow-up")
     with desk.store.transaction() as tx:
         _processed(tx, message_id)
         tx.execute(t.audit.insert().values(thread_id=thread_id, event="run.followup", actor=message["author"], at=now(),

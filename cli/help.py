@@ -39,6 +39,7 @@ EXAMPLES = {
                "support-agent review S-001 --edit edit.json   # edit.json: {\"reply\": \"Hi …\", \"actions\": [\"a4-send_reply\"]}",
                "support-agent review S-001 --respond \"Mention the 60-day refund window\"", "support-agent review S-001 --reject"],
     "show": ["support-agent show S-001", "support-agent show S-001 --json"],
+    "trace": ["support-agent trace S-001", "support-agent trace S-001 --json"],
     "report": ["support-agent report", "support-agent report --workspace acme --json"],
     "retention": ["support-agent retention --older-than 30"],
     "keys create": ["support-agent keys create --role reviewer --workspace acme --name maya"],

@@ -474,6 +474,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corrections", metavar="FILE", help='more corrections, JSONL: {"subject", "body", "category"} per line')
     p.add_argument("--eval", metavar="FILE", help="eval set (JSONL); default: the workspace's eval.jsonl, or the sample's")
     p.add_argument("--dry-run", action="store_true", help="measure only; never switch")
+    from cli.traces import cmd_trace
+
+    _command(sub, "trace", cmd_trace, "node timeline of a thread's graph runs, with durations (read-only)", "thread")
     _command(sub, "timers", cmd_timers, "fire the due SLA warnings and breaches, approval escalations and expiries once")
     _command(sub, "report", cmd_report, "learning report: edit rates, overrides, knowledge gaps")
     p = _command(sub, "retention", cmd_retention, "drop checkpoints of finished runs (packets, decisions, audit, ledger kept)")

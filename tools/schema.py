@@ -2,7 +2,7 @@
 
 The tables of the embedded tools (helpdesk, billing, tracker, notifier), the ledger and the
 action outbox, the review bookkeeping (decisions, runs, feedback, gaps), workspaces and the
-API's keys, ticket registry and audit trail. Alembic migrations in ``tools/migrations`` move a
+API's keys, ticket registry and audit trail, and the local traces of graph runs. Alembic migrations in ``tools/migrations`` move a
 database from one version of this schema to the next; :func:`tools.store.migrate` runs them.
 
 Ticket ids are unique per workspace. The embedded tools' ``ticket_id`` columns (notes, tags,
@@ -184,6 +184,15 @@ timers = Table(
     "timers", metadata,
     Column("thread_id", Text, primary_key=True), Column("kind", Text, primary_key=True), Column("fired_at", Text, nullable=False),
     Column("detail", Text),
+)
+
+traces = Table(
+    "traces", metadata,
+    Column("run_id", Text, primary_key=True), Column("thread_id", Text, nullable=False), Column("parent_id", Text),
+    Column("name", Text, nullable=False), Column("kind", Text, nullable=False), Column("status", Text, nullable=False),
+    Column("started_at", Text, nullable=False), Column("ended_at", Text), Column("duration_ms", Float),
+    Column("inputs", Text), Column("outputs", Text), Column("error", Text),
+    Index("traces_by_thread", "thread_id", "started_at"),
 )
 
 #: Separates a workspace from a ticket id in a thread id; ticket ids never contain it.

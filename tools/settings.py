@@ -38,6 +38,10 @@ class Settings(BaseSettings):
                               "keeps the last four digits); raw: stored as received.")
     retention_days: float = Field(0, ge=0, description="At API start, drop checkpoints of runs finished more than this many days "
                                                        "ago (packets, decisions, audit and ledger are kept); 0 = never.")
+    metrics_token: str = Field("", description="If set, GET /metrics requires `Authorization: Bearer <this token>`; "
+                               "empty = open to whoever reaches the bind address.")
+    langsmith_project: str = Field("support-desk", description="LangSmith project of graph runs; tracing to LangSmith is on "
+                                   "only while LANGSMITH_API_KEY is set.")
     retrieval_k: int = Field(4, ge=1, le=20, description="Sources kept per ticket.")
     llm: Literal["off", "openai", "local"] = Field(
         "off", description="off: no model (offline engine) | openai: any OpenAI-compatible server | local: in-process llama.cpp on a GGUF.")

@@ -87,7 +87,7 @@ def submit(
         if view is not None:
             return view
     elif reg.created:
-        background.add_task(registry.run_submission, desk, reg.thread_id)
+        background.add_task(registry.run_submission, desk, reg.thread_id, True)
     # wait=false, or a retry arriving while the first request still runs the ticket
     return Response(json.dumps({"thread_id": reg.thread_id, "ticket_id": reg.ticket_id, "status": row.get("status", "queued"),
                                 "location": location}),
