@@ -1,7 +1,7 @@
 """``support-agent retrain``: learn triage from reviewer corrections, switch only when not worse.
 
-Corrections come from the reviewers' category overrides recorded with their decisions (feedback rows of
-kind ``override`` with ``{"category": …}``) and, optionally, a JSONL file (``{"subject", "body", "category"}``
+Corrections come from the reviewers' category overrides recorded with their decisions (``overrides.category``
+of the feedback rows, ``api.feedback``) and, optionally, a JSONL file (``{"subject", "body", "category"}``
 or ``{"text", "category"}``) — e.g. an export of tickets a team re-labelled. The eval set is the workspace's
 ``eval.jsonl`` next to its data, else, for the bundled sample company, ``evals/datasets/sample_eval.jsonl``.
 """
@@ -27,9 +27,10 @@ def stored_corrections(desk: SupportDesk, workspace: str) -> list[tuple[str, str
     """(ticket text, category a reviewer set) for the workspace's overridden tickets."""
     f, k = t.feedback.c, t.tickets.c
     out = []
-    for row in desk.store.query(select(f.ticket_id, f.detail).where(f.workspace == workspace, f.kind == "override")):
+    for row in desk.store.query(select(f.ticket_id, f.detail).where(f.workspace == workspace)):
         detail = json.loads(str(row["detail"] or "{}"))
-        category = (detail.get("category") if isinstance(detail, dict) else None) or None
+        override = ((detail.get("overrides") or {}) if isinstance(detail, dict) else {}).get("category")
+        category = override.get("to") if isinstance(override, dict) else override
         ticket = desk.store.query(select(k.subject, k.body).where(k.workspace == workspace, k.ticket_id == row["ticket_id"]))
         if category and ticket:
             out.append((ticket_text({"subject": ticket[0]["subject"], "body": ticket[0]["body"]}), str(category)))

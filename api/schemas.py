@@ -63,7 +63,10 @@ class ReviewIn(BaseModel):
         {"interrupt_id": "bfd0d9ff595c61890b5b32bb5f164874", "type": "edit",
          "args": {"reply": "Hi Dana, …", "actions": ["a4-send_reply"]}},
         {"interrupt_id": "bfd0d9ff595c61890b5b32bb5f164874", "type": "response", "args": "Mention the MSA credit."},
+        {"interrupt_id": "bfd0d9ff595c61890b5b32bb5f164874", "type": "edit",
+         "args": {"overrides": {"category": "billing", "priority": "high", "escalation_team": "billing"}}},
         {"interrupt_id": "bfd0d9ff595c61890b5b32bb5f164874", "type": "ignore"},
+        {"interrupt_id": "bfd0d9ff595c61890b5b32bb5f164874", "type": "ignore", "args": "Already refunded by phone."},
     ]})
     interrupt_id: str = Field(min_length=1, max_length=128, description="The `id` of a pending interrupt.")
     digest: str | None = Field(None, pattern=r"^[0-9a-f]{8,64}$", description=(
@@ -71,7 +74,10 @@ class ReviewIn(BaseModel):
         "a new message — the decision is refused with 409 and the current digest. Omitted: the server binds the "
         "decision to the proposal pending now."))
     type: Literal["accept", "edit", "response", "ignore"]
-    args: Any = Field(None, description="edit: {reply?, actions?}; response: the comment (string).")
+    args: Any = Field(None, description=(
+        "edit: {reply?, actions?, overrides?} — overrides {category?, priority?, escalation_team?} correct the triage "
+        "(values from the playbook, else 422; recorded, nothing re-runs); response: the comment (string); "
+        "ignore: an optional reason (string)."))
 
 
 class ReviewItem(BaseModel):

@@ -27,8 +27,9 @@ from sqlalchemy import and_, select, update
 
 from api import metrics, tracing
 from api.db import open_checkpointer, open_store
+from api.feedback import check_overrides, feedback_record
 from api.intake import DeskError, InvalidDecision, NotFound, NotPending, StaleProposal, TicketIn, WorkspaceError
-from api.reports import learning_report
+from api.reports import REOPEN_DAYS, learning_report
 from api.retention import archived
 from graph.builder import make_builder
 from graph.context import Context
@@ -234,10 +235,15 @@ class SupportDesk:
         decision.digest = current
         state = self.graph.get_state(self.config(thread_id)).values
         try:  # the exact action set the run will apply, final arguments included
-            approved = [] if decision.type == "response" else approved_actions(cast(State, state), decision)[0]
+            if decision.type == "edit" and decision.edit.overrides is not None:
+                check_overrides(decision.edit.overrides.model_dump(), self.engine_of(view["workspace"]).playbook)
+            approved, changes = ([], {}) if decision.type == "response" else approved_actions(cast(State, state), decision)
         except ValueError as exc:
             raise InvalidDecision(decision_error(exc)) from exc
-        self._claim(thread_id, target, decision.model_dump(), approved)
+        record = feedback_record(pending[target], decision.model_dump(), approved, changes)
+        feedback = {"workspace": view["workspace"], "thread_id": thread_id, "ticket_id": view["ticket"]["id"],
+                    "category": (view["packet"] or {}).get("category"), "kind": decision.type, "detail": json.dumps(record)}
+        self._claim(thread_id, target, decision.model_dump(), approved, feedback)
         # From here the decision and its actions are on disk: if this process dies, recover() finishes them.
         crash_point("after_claim")
         try:
@@ -248,26 +254,32 @@ class SupportDesk:
         self.finish(thread_id)
         with self.store.transaction() as tx:
             self._complete(tx, thread_id, target)
-            if decision.type != "accept":  # edits, redraft requests and rejections are what the agent learns from
-                tx.execute(t.feedback.insert().values(
-                    workspace=view["workspace"], thread_id=thread_id, ticket_id=view["ticket"]["id"],
-                    category=(view["packet"] or {}).get("category"), kind=decision.type, detail=json.dumps(decision.args),
-                    created_at=now()))
         metrics.decision(decision.type)
         return self._record(thread_id)
 
-    def learning_report(self, workspace: str = DEFAULT) -> dict[str, Any]:
-        """``workspace``'s knowledge gaps, reviewer edits and overrides per category."""
-        return learning_report(self.store, workspace)
+    def learning_report(self, workspace: str = DEFAULT, since_days: float | None = None,
+                        reopen_days: float = REOPEN_DAYS) -> dict[str, Any]:
+        """``workspace``'s outcome metrics, reviewer feedback and knowledge gaps (``api.reports``)."""
+        return learning_report(self.store, workspace, self.packet_of, since_days, reopen_days)
 
-    def _claim(self, thread_id: str, interrupt_id: str, decision: dict[str, Any], approved: list[dict[str, Any]]) -> None:
-        """Claim the decision and write its approved actions to the outbox, in one transaction."""
+    def packet_of(self, thread_id: str) -> dict[str, Any]:
+        """A run's packet (``{}`` for an unknown thread or a run without one)."""
+        try:
+            return dict(self.view(thread_id).get("packet") or {})
+        except NotFound:
+            return {}
+
+    def _claim(self, thread_id: str, interrupt_id: str, decision: dict[str, Any], approved: list[dict[str, Any]],
+               feedback: dict[str, Any] | None = None) -> None:
+        """Claim the decision, write its approved actions to the outbox and its ``feedback`` row, in one transaction."""
         with self.store.transaction(lock=f"decide:{thread_id}") as tx:
             claimed = tx.execute(insert_for(tx, t.decisions).values(
                 thread_id=thread_id, interrupt_id=interrupt_id, decision=decision["type"], reviewer=decision["reviewer"],
                 payload=json.dumps(decision), decided_at=now()).on_conflict_do_nothing().returning(t.decisions.c.thread_id)).first()
             if claimed is not None:
                 outbox.write(tx, thread_id, interrupt_id, approved)
+                if feedback is not None:  # every decision, accepts included: what the agent learns from (api.feedback)
+                    tx.execute(t.feedback.insert().values(**feedback, created_at=now()))
         if claimed is None:  # the primary key (thread, interrupt) refused a second claim
             raise NotPending("this review was already decided", self._last_decision(thread_id, interrupt_id))
 

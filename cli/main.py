@@ -168,7 +168,7 @@ def _decision(args: argparse.Namespace) -> dict[str, Any]:
     if args.accept:
         return {"type": "accept"}
     if args.reject:
-        return {"type": "ignore"}
+        return {"type": "ignore", "args": args.reason} if args.reason and args.reason.strip() else {"type": "ignore"}
     if args.respond is not None:
         if not args.respond.strip():
             raise CliError("--respond needs a comment telling the agent what to change in the draft (it was empty)")
@@ -349,21 +349,39 @@ def cmd_retention(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    """What the agent learned: edit/override rates per category and knowledge gaps (read-only)."""
+    """Outcome metrics per ISO week and category, reviewer feedback and knowledge gaps (read-only); optional PNG chart."""
     from api.reports import learning_report
 
+    if args.since is not None and args.since <= 0:
+        raise CliError("--since must be a positive number of days")
+    if args.reopen_days < 0:
+        raise CliError("--reopen-days must be 0 or more")
+    if args.chart is not None and args.chart.suffix.lower() != ".png":
+        raise CliError(f"--chart writes a PNG file: give a name ending in .png (got '{args.chart}')")
     reader = _reader(args.workspace)
-    report = learning_report(reader.store, args.workspace)
+
+    def packet_of(thread_id: str) -> dict[str, Any]:
+        try:
+            return dict(reader.view(thread_id).get("packet") or {})
+        except CliError:  # a run without a checkpoint or an archive: counted, without its packet
+            return {}
+
+    report = learning_report(reader.store, args.workspace, packet_of, args.since, args.reopen_days)
+    if args.chart is not None:
+        from cli.report_view import write_chart
+
+        write_chart(report, args.chart)
+        print(f"Chart written to {args.chart}", file=sys.stderr)
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return
     from cli.render import make_console
-    from cli.tables import report_tables
+    from cli.report_view import print_report
+    from cli.tables import gaps_table
 
     console = make_console()
-    decided, gaps = report_tables(report)
-    console.print("Reviewer decisions per category (edit rate = share not accepted as drafted):")
-    console.print(decided if decided.row_count else "  none yet")
+    print_report(console, report)
+    gaps = gaps_table(report)
     console.print("\nKnowledge gaps (tickets without a confident source):")
     console.print(gaps if gaps.row_count else "  none")
 
@@ -451,10 +469,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "review", cmd_review, "decide a pending approval", "thread")
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--accept", action="store_true", help="approve the packet's gated actions as proposed")
-    group.add_argument("--edit", metavar="FILE", help='JSON file: {"reply": "...", "actions": ["a4-send_reply"]} or a string '
-                                                      "(the new reply); actions left out are dropped")
+    group.add_argument("--edit", metavar="FILE", help='JSON file: {"reply": "...", "actions": ["a4-send_reply"], "overrides": '
+                                                      '{"category": "billing"}} or a string (the new reply); actions left out '
+                                                      "are dropped")
     group.add_argument("--respond", metavar="TEXT", help="ask for a new draft; TEXT tells the agent what to change")
     group.add_argument("--reject", action="store_true", help="reject: no gated action is applied")
+    p.add_argument("--reason", metavar="TEXT", help="with --reject: why (recorded with the decision and in the feedback)")
     p.add_argument("--reviewer", default=os.environ.get("USER", "reviewer"), help="who decides (default: $USER)")
     p = _command(sub, "reply", cmd_reply, "add the customer's reply (or an internal note) to a ticket", "thread", "message")
     p.add_argument("--note", action="store_true", help="an internal note by the team: recorded, nothing re-runs")
@@ -478,7 +498,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     _command(sub, "trace", cmd_trace, "node timeline of a thread's graph runs, with durations (read-only)", "thread")
     _command(sub, "timers", cmd_timers, "fire the due SLA warnings and breaches, approval escalations and expiries once")
-    _command(sub, "report", cmd_report, "learning report: edit rates, overrides, knowledge gaps")
+    p = _command(sub, "report", cmd_report, "outcome metrics per week and category: first response, acceptance "
+                 "(unchanged/light/heavy/rejected), reopens, gaps; --chart FILE.png")
+    p.add_argument("--since", type=float, metavar="DAYS", help="only tickets that arrived in the last DAYS days")
+    p.add_argument("--chart", type=Path, metavar="FILE.png", help="also write a PNG chart of the weekly trend")
+    p.add_argument("--reopen-days", type=float, default=7.0, metavar="N",
+                   help="a customer message within N days after a sent reply is a reopen (default 7)")
     p = _command(sub, "retention", cmd_retention, "drop checkpoints of finished runs (packets, decisions, audit, ledger kept)")
     p.add_argument("--older-than", type=float, required=True, metavar="DAYS", help="runs finished more than DAYS ago")
     keys = sub.add_parser("keys", help="API keys of the HTTP API", description="API keys of the HTTP API.")

@@ -1,4 +1,4 @@
-"""The CLI's tables: pending reviews (time left to the SLA, every flag), the batch summary, the learning report."""
+"""The CLI's tables: pending reviews (time left to the SLA, every flag), the batch summary, knowledge gaps."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rich.text import Text
 
 from cli.render import clean, duration, flags_text, priority_text, styled
 
-_NUMBERS = {"tickets", "awaiting review", "decided", "accept", "edit", "respond", "reject", "edit rate", "worst score"}
+_NUMBERS = {"tickets", "awaiting review", "worst score"}
 
 
 def _table(*columns: str, wrap: tuple[str, ...] = ()) -> Table:
@@ -79,17 +79,11 @@ def batch_summary(views: list[dict[str, Any]], errors: int, source: str) -> tupl
     return Text(f"Batch {clean(source)}", style="bold"), counts, table
 
 
-def report_tables(report: dict[str, Any]) -> tuple[Table, Table]:
-    """The learning report: reviewer decisions per category (edit rate) and knowledge gaps."""
-    decided = _table("category", "decided", "accept", "edit", "respond", "reject", "edit rate")
-    for category, counts in report.get("decisions_by_category", {}).items():
-        rate = int(counts.get("edit_rate_pct", 0))
-        decided.add_row(styled(category), str(counts.get("total", 0)), str(counts.get("accept", 0)), str(counts.get("edit", 0)),
-                        str(counts.get("response", 0)), str(counts.get("ignore", 0)),
-                        Text(f"{rate}%", style="bold red" if rate >= 50 else "yellow" if rate >= 20 else "green"))
+def gaps_table(report: dict[str, Any]) -> Table:
+    """The learning report's knowledge gaps: per category, tickets, worst retrieval score, example queries."""
     gaps = _table("category", "tickets", "worst score", "example queries", wrap=("example queries",))
     for gap in report.get("knowledge_gaps", []):
         worst = gap.get("worst")
         gaps.add_row(styled(gap.get("category")), str(gap.get("n", 0)), f"{worst:.2f}" if isinstance(worst, int | float) else "",
                      styled(gap.get("examples") or ""))
-    return decided, gaps
+    return gaps

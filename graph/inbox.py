@@ -150,6 +150,21 @@ def _choice(value: Any) -> str | None:
     return _TAGS[0] if isinstance(value, str) else _TAGS[1] if isinstance(value, dict | EditedAction) else None
 
 
+class Overrides(BaseModel):
+    """A reviewer's correction of the triage: the values the agent should have chosen (at least one)."""
+
+    model_config = STRICT
+    category: Short | None = None
+    priority: Short | None = None
+    escalation_team: Short | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> Overrides:
+        if self.category is None and self.priority is None and self.escalation_team is None:
+            raise ValueError("overrides need at least one of category, priority, escalation_team")
+        return self
+
+
 class EditArgs(BaseModel):
     """Edited arguments: the reply text and/or the subset of gated actions to apply."""
 
@@ -158,6 +173,9 @@ class EditArgs(BaseModel):
     actions: list[Annotated[Annotated[ActionId, Tag(_TAGS[0])] | Annotated[EditedAction, Tag(_TAGS[1])], Discriminator(_choice)]] | None = (
         Field(None, max_length=100, description="Gated actions to keep (ids or {id, args}); others are dropped."))
     allow_new_recipient: bool = Field(False, description="Required to send the reply to another address than the customer's.")
+    overrides: Overrides | None = Field(None, description=(
+        "The reviewer's correction of the triage (category, priority, escalation team), checked against the playbook's "
+        "vocabularies by the service and recorded with the decision; the run is not re-triaged."))
 
 
 def _unwrap_edit(args: Any) -> Any:
@@ -197,14 +215,17 @@ class ReviewDecision(BaseModel):
                 edit = EditArgs.model_validate(args if isinstance(args, dict) else {})
             except ValidationError as exc:
                 raise ValueError(f"edit args: {_summary(exc)}") from None
-            if edit.reply is None and edit.actions is None:
-                raise ValueError("an edit needs args with 'reply' (the edited text) and/or 'actions' (ids to keep)")
+            if edit.reply is None and edit.actions is None and edit.overrides is None:
+                raise ValueError("an edit needs args with 'reply' (the edited text), 'actions' (ids to keep) "
+                                 "and/or 'overrides'")
             self._edit, self.args = edit, edit.model_dump(mode="json", exclude_none=True)
         elif self.type == "response":
             if not (isinstance(self.args, str) and self.args.strip()):
                 raise ValueError("a response needs args: the reviewer's comment as a non-empty string")
-            if len(self.args) > 5_000 or _TEXT_CONTROL.search(self.args):
-                raise ValueError("a response is at most 5,000 characters without control characters")
+            _check_comment(self.args, "a response")
+        elif self.type == "ignore" and isinstance(self.args, str):  # the rejection's reason (optional)
+            _check_comment(self.args, "a rejection's reason")
+            self.args = self.args.strip() or None
         elif self.type == "superseded":
             message = self.args.get("message") if isinstance(self.args, dict) else None
             if not (isinstance(message, dict) and {"id", "author", "body", "at"} <= set(message)
@@ -212,7 +233,7 @@ class ReviewDecision(BaseModel):
                 raise ValueError("superseded needs args {'message': {id, author, body, at}}")
             self.args = {"message": {k: message[k] for k in ("id", "author", "body", "at")}}
         else:
-            self.args = None  # accept and ignore carry no arguments (Agent Inbox may echo the request)
+            self.args = None  # accept (and ignore without a reason) carry no arguments (Agent Inbox may echo the request)
         return self
 
     @property
@@ -221,6 +242,11 @@ class ReviewDecision(BaseModel):
         if self._edit is None:
             raise ValueError("not an edit")
         return self._edit
+
+
+def _check_comment(text: str, what: str) -> None:
+    if len(text) > 5_000 or _TEXT_CONTROL.search(text):
+        raise ValueError(f"{what} is at most 5,000 characters without control characters")
 
 
 def parse_decision(value: Any) -> ReviewDecision:

@@ -76,17 +76,28 @@ def signals(store: Store, workspace: str) -> list[Signal]:
     found = [Signal(thread_id="", ticket_id=str(r["ticket_id"]), kind="no_source", category=str(r["category"] or ""),
                     detail=str(r["query"] or "")) for r in store.query(select(g.ticket_id, g.category, g.query)
                                                                          .where(g.workspace == workspace))]
-    kinds = {"response": "redraft", "ignore": "rejected", "edit": "edited"}
     for r in store.query(select(f.thread_id, f.ticket_id, f.category, f.kind, f.detail).where(f.workspace == workspace)):
-        kind = kinds.get(str(r["kind"]))
-        if kind is None:
-            continue
-        detail = json.loads(str(r["detail"] or "null"))
-        if kind == "edited" and not (isinstance(detail, dict) and detail.get("reply")):
-            continue  # only dropped actions: nothing the knowledge base lacks
-        found.append(Signal(thread_id=str(r["thread_id"] or ""), ticket_id=str(r["ticket_id"]), kind=kind,
-                            category=str(r["category"] or ""), detail=detail if isinstance(detail, str) else ""))
+        kind = _signal_kind(str(r["kind"]), json.loads(str(r["detail"] or "null")))
+        if kind is not None:
+            detail = json.loads(str(r["detail"] or "null"))
+            comment = detail.get("comment") if isinstance(detail, dict) else detail if isinstance(detail, str) else None
+            found.append(Signal(thread_id=str(r["thread_id"] or ""), ticket_id=str(r["ticket_id"]), kind=kind[0],
+                                category=str(r["category"] or ""), detail=str(comment or "")))
     return found
+
+
+def _signal_kind(decision: str, detail: Any) -> tuple[str] | None:
+    """The gap signal a reviewer's decision gives (feedback rows of ``api.feedback``; older rows hold only the args)."""
+    record = detail if isinstance(detail, dict) else {}
+    comment = record.get("comment") if "type" in record else detail if isinstance(detail, str) else None
+    if decision == "response":
+        return ("redraft",)
+    if decision == "ignore":
+        return ("rejected",) if comment else None  # a rejection with a reason says what the draft lacked
+    if decision == "edit":
+        rewritten = record.get("edit_class") in ("light_edit", "heavy_edit") and record.get("sent") not in (None, record.get("draft"))
+        return ("edited",) if rewritten or ("type" not in record and record.get("reply")) else None
+    return None
 
 
 def topics(store: Store, workspace: str, embed: Callable[[list[str]], np.ndarray], known_text: str = "",

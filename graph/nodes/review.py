@@ -2,7 +2,9 @@
 
 Accept applies every gated action; edit replaces the reply and/or keeps a subset of the
 gated actions (tiers are recomputed by policy — an edit cannot make an action ungated);
-response sends the reviewer's comment back to ``draft`` and asks again; ignore rejects.
+response sends the reviewer's comment back to ``draft`` and asks again; ignore rejects (its optional
+reason is recorded as the decision's comment). An edit may also correct the triage (``overrides``:
+category, priority, escalation team); the correction is recorded in ``changes``, nothing re-runs.
 An invalid resume value (see ``graph.inbox.parse_decision``; an edit naming an action that
 was not proposed, or re-addressing the reply without ``allow_new_recipient``) re-asks with
 the error in the description, so the checkpoint stays pending. A changed recipient is
@@ -77,10 +79,20 @@ def approved_actions(state: State, decision: ReviewDecision) -> tuple[list[dict[
                                "args_edited": sorted(edited_args)}
     reply = next((a for a in gated.values() if a["name"] == "send_reply"), None)
     recipient = new_recipient(decision, str(reply["args"].get("to") or "")) if reply else None
+    if edit.overrides is not None:
+        changes["overrides"] = overrides_of(state, edit.overrides.model_dump(exclude_none=True))
     if reply is not None and recipient is not None:
         changes["recipient_changed"] = {"from": reply["args"].get("to"), "to": recipient, "allowed_by": decision.reviewer}
     _complete(kept)
     return auto + kept, changes
+
+
+def overrides_of(state: State, wanted: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The reviewer's triage corrections as ``{field: {"from": the packet's value, "to": the reviewer's}}``."""
+    packet = state.get("packet") or {}
+    current = {"category": packet.get("category"), "priority": packet.get("priority"),
+               "escalation_team": (packet.get("escalation") or {}).get("team")}
+    return {field: {"from": current[field], "to": value} for field, value in wanted.items()}
 
 
 def _complete(actions: list[dict[str, Any]]) -> None:
@@ -107,7 +119,7 @@ def review(state: State) -> Command[Literal["draft", "apply_actions", "triage"]]
             error = decision_error(exc)
     record = {"type": decision.type, "reviewer": decision.reviewer, "role": decision.role, "digest": decision.digest,
               "at": datetime.now(UTC).isoformat(timespec="seconds"), "changes": changes,
-              "comment": decision.args if decision.type == "response" else None}
+              "comment": decision.args if decision.type in ("response", "ignore") else None}
     if decision.type == "superseded":  # a customer message arrived: nothing of this proposal is applied
         message = decision.args["message"]
         return Command(goto="triage", update={"decisions": [{**record, "message_id": message["id"]}], "messages": [message],

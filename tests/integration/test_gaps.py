@@ -87,8 +87,15 @@ def test_a_rejection_with_a_reason_is_a_gap_signal(desk: Any, new_id: Any) -> No
                         "body": "Can Quillstack notarize our purchase agreement online?"})
     desk.decide(view["thread_id"], {"type": "response", "args": "We never say we notarize; explain the notary step."},
                 interrupt_id=view["interrupts"][0]["id"])
-    kinds = {s.kind for s in signals(desk.store, "default") if s.ticket_id == view["ticket"]["id"]}
-    assert "redraft" in kinds
+    again = desk.view(view["thread_id"])
+    desk.decide(view["thread_id"], {"type": "ignore", "args": "The knowledge base has nothing on notarization."},
+                interrupt_id=again["interrupts"][0]["id"])
+    mine = [s for s in signals(desk.store, "default") if s.ticket_id == view["ticket"]["id"]]
+    assert {s.kind for s in mine} == {"redraft", "rejected"}
+    assert any("nothing on notarization" in s.detail for s in mine if s.kind == "rejected")
+    plain = desk.submit({"id": new_id("P"), "customer_id": "cus_002", "subject": "Notary", "body": "Do you notarize?"})
+    desk.decide(plain["thread_id"], {"type": "ignore"}, interrupt_id=plain["interrupts"][0]["id"])
+    assert not [s for s in signals(desk.store, "default") if s.ticket_id == plain["ticket"]["id"] and s.kind == "rejected"]
 
 
 def test_gaps_over_http_and_the_cli(dep: Deployment, client: httpx.Client) -> None:

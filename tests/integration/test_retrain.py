@@ -80,6 +80,18 @@ def test_wrong_corrections_are_refused_and_change_nothing(desk: Any, tmp_path: P
     assert not list(Path(desk.settings.index_dir).glob("*/active_model.json"))
 
 
+def test_a_reviewers_category_override_is_a_correction(desk: Any, new_id: Any) -> None:
+    from api.retraining import stored_corrections
+
+    view = desk.submit({"id": new_id("O"), "customer_id": "cus_002", "subject": "Witness signatures",
+                        "body": "Could you add a witness signature option? Some documents need a witness."})
+    pending = view["interrupts"][0]
+    desk.decide(view["thread_id"], {"type": "edit", "args": {"overrides": {"category": "feature_request"}}},
+                interrupt_id=pending["id"])
+    assert ("Witness signatures\nCould you add a witness signature option? Some documents need a witness.", "feature_request") in [
+        (text.replace("\r", ""), label) for text, label in stored_corrections(desk, "default")]
+
+
 def test_unknown_categories_are_refused(desk: Any) -> None:
     from api.retraining import retrain_workspace
 

@@ -202,12 +202,15 @@ def test_agent_inbox_edit_shape_is_understood(desk: Any, new_id: Any) -> None:
 
 
 def test_learning_report_counts_edits_overrides_and_knowledge_gaps(desk: Any, new_id: Any) -> None:
-    before = desk.learning_report()["decisions_by_category"].get("refund", {})
+    first = desk.learning_report()
+    before = first["decisions_by_category"].get("refund", {})
     thread = new_id()
     desk.submit(refund_ticket(thread))
     desk.decide(thread, {"type": "edit", "args": {"reply": "Shorter reply."}})
     after = desk.learning_report()
     assert after["decisions_by_category"]["refund"]["edit"] == before.get("edit", 0) + 1
+    # a rewrite of the draft is a heavy edit (not "anything but accept", the old edit rate)
+    assert after["totals"]["acceptance"]["heavy_edit"] == first["totals"]["acceptance"]["heavy_edit"] + 1
     assert after["recent_feedback"][0]["ticket_id"] == thread
     gap = new_id()
     view = desk.submit({"id": gap, "customer_id": "cus_004", "subject": "Question",
