@@ -202,9 +202,21 @@ def make_target(engine_mode: str, trace_graph: bool, desk: Any = None) -> Callab
         requests = [i.get("action_request", {}).get("args", {}) for i in view["interrupts"]]
         interrupt_ids = [a["id"] for args in requests for a in args.get("actions", [])]
         return {"packet": packet, "status": view["status"], "interrupt_action_ids": interrupt_ids,
-                "applied_actions": [str(row["action"]) for row in view["ledger"]], "latency_s": latency}
+                "applied_actions": [str(row["action"]) for row in view["ledger"]], "latency_s": latency,
+                "trace": trace_link(desk, view["thread_id"])}
 
     return target
+
+
+def trace_link(desk: Any, thread_id: str) -> dict[str, Any]:
+    """Where an example's local trace is (one record per node run) and the command that shows it."""
+    from sqlalchemy import func, select
+
+    from tools import schema as t
+
+    records = desk.store.query(select(func.count()).select_from(t.traces).where(t.traces.c.thread_id == thread_id))
+    return {"thread_id": thread_id, "records": int(next(iter(records[0].values()))) if records else 0,
+            "command": f"support-agent trace {thread_id}"}
 
 
 def _examples(examples: Sequence[EvalExample]) -> list[Any]:
@@ -349,10 +361,11 @@ def check(metrics: dict[str, float], thresholds: dict[str, dict[str, float]]) ->
 
 
 def failing_cases(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """Every ticket that breaks a hard gate or is mis-triaged, with expected vs got."""
+    """Every ticket that breaks a hard gate or is mis-triaged, with expected vs got (and the command showing its trace)."""
     lines = []
     for r in rows:
         e = r["expected"]
+        start = len(lines)
         if not r["category_ok"]:
             lines.append(f"{r['id']} triage: expected {e['category']}, got {r['category']}")
         lines += [f"{r['id']} gating: {v}" for v in r["gating"]["violations"]]
@@ -360,6 +373,9 @@ def failing_cases(rows: Sequence[dict[str, Any]]) -> list[str]:
         lines += [f"{r['id']} internal leak: '{s}'" for s in r["leaks"][:2]]
         lines += [f"{r['id']} args: {p}" for p in r["args"]["problems"]]
         lines += [f"{r['id']} accept: {p}" for p in r["accept"]["applied_missing"]]
+        trace = (r.get("outputs") or {}).get("trace")
+        if len(lines) > start and trace:
+            lines.append(f"{r['id']}   trace: {trace['command']} ({trace['records']} node records)")
     return lines
 
 
