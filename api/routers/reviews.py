@@ -34,6 +34,15 @@ def queue(
     return registry.review_queue(desk, who.tenant, tier, category, min_age_minutes, max_age_minutes, limit, queue == "lead")
 
 
+@router.get("/v1/vocabulary", responses=ERRORS, summary="What a reviewer may set in overrides (the workspace playbook's values)")
+def vocabulary(request: Request, who: Reviewer) -> dict[str, list[str]]:
+    """Categories, priorities and escalation teams of the caller's workspace (for the console's correction fields)."""
+    from api.feedback import vocabulary as of_playbook
+
+    desk: SupportDesk = request.app.state.desk
+    return of_playbook(desk.engine_of(who.workspace).playbook)
+
+
 @router.post(
     "/v1/tickets/{ticket_id}/review", response_model=TicketView,
     responses={**ERRORS, 409: {"model": Conflict, "description": "No longer pending (who decided and when), or the proposal "

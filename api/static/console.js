@@ -480,6 +480,7 @@
     $("reply").value = args.reply || "";
     $("reply").dataset.original = args.reply || "";
     $("comment").value = "";
+    for (const field of OVERRIDES) $(`o-${field}`).value = "";
     const changes = (state.view.packet || {}).changes;
     const previous = state.previousDraft ?? (changes ? changes.previous_draft : null);
     $("redraft-diff-box").hidden = previous === null;
@@ -515,6 +516,24 @@
     return [...document.querySelectorAll("#actions input[type=checkbox]")].filter((b) => b.checked).map((b) => b.value);
   }
 
+  const OVERRIDES = ["category", "priority", "escalation_team"];
+
+  async function loadVocabulary() {
+    const { status, data } = await api("GET", "v1/vocabulary");
+    if (status !== 200) return;
+    for (const field of OVERRIDES) {
+      const select = $(`o-${field}`);
+      select.replaceChildren(el("option", { value: "", text: "as triaged" }));
+      for (const value of data[field] || []) select.append(el("option", { value, text: words(value) }));
+    }
+  }
+
+  function overrides() {
+    const out = {};
+    for (const field of OVERRIDES) if ($(`o-${field}`).value) out[field] = $(`o-${field}`).value;
+    return out;
+  }
+
   function suppliedArgs() {
     const out = {};
     for (const input of document.querySelectorAll("#actions .missing-input")) {
@@ -527,7 +546,7 @@
   function changed() {
     const subset = checkedIds().length !== gatedActions().length;
     const edited = $("reply").value !== $("reply").dataset.original;
-    const supplied = Object.keys(suppliedArgs()).length > 0;
+    const supplied = Object.keys(suppliedArgs()).length > 0 || Object.keys(overrides()).length > 0;
     return { subset, edited, supplied };
   }
 
@@ -672,7 +691,8 @@
     const kept = gatedActions().filter((a) => checkedIds().includes(a.id));
     const editArgs = {};
     if (edited) editArgs.reply = $("reply").value;
-    if (subset || Object.keys(supplied).length) {
+    if (Object.keys(overrides()).length) editArgs.overrides = overrides();
+    if (subset || Object.keys(supplied).length || !edited && !editArgs.overrides) {
       editArgs.actions = kept.map((a) => (supplied[a.id] ? { id: a.id, args: supplied[a.id] } : a.id));
     }
     const shown = kept.map((a) => ({ ...a, args: { ...(a.args || {}), ...(supplied[a.id] || {}) } }));
@@ -755,7 +775,7 @@
     if (event.key === "Escape" && typing(event.target)) { event.target.blur(); $("detail").focus({ preventScroll: true }); return; }
     if (event.ctrlKey || typing(event.target)) return;
     const actions = {
-      j: () => step(1), k: () => step(-1), a: accept, x: () => !$("reject").disabled && decide("ignore"),
+      j: () => step(1), k: () => step(-1), a: accept, x: () => !$("reject").disabled && decide("ignore", $("comment").value.trim() || undefined),
       e: () => { $("reply").focus(); $("reply").scrollIntoView({ block: "center" }); },
       r: () => { $("comment").focus(); $("comment").scrollIntoView({ block: "center" }); },
       "?": () => $("help").showModal(),
@@ -772,7 +792,7 @@
       if (!key) { $("login-error").textContent = "Paste your reviewer API key."; return; }
       sessionStorage.setItem(KEY_STORE, key);
       signIn(key);
-      if (await loadQueue()) showMessage("Signed in.", "success");
+      if (await loadQueue()) { showMessage("Signed in.", "success"); loadVocabulary(); }
     });
     $("forget").addEventListener("click", () => signOut("Key forgotten for this tab."));
     $("refresh").addEventListener("click", async () => {
@@ -787,16 +807,18 @@
     advance.checked = localStorage.getItem(ADVANCE_STORE) !== "0"; // on unless the reviewer turned it off
     advance.addEventListener("change", () => localStorage.setItem(ADVANCE_STORE, advance.checked ? "1" : "0"));
     $("reply").addEventListener("input", updateButtons);
+    for (const field of OVERRIDES) $(`o-${field}`).addEventListener("change", updateButtons);
     $("accept").addEventListener("click", accept);
     $("edit").addEventListener("click", saveEdit);
     $("respond").addEventListener("click", redraft);
-    $("reject").addEventListener("click", () => decide("ignore")); // nothing gated is applied: no confirmation
+    // Nothing gated is applied: no confirmation. A comment, if written, is the rejection's reason.
+    $("reject").addEventListener("click", () => decide("ignore", $("comment").value.trim() || undefined));
     document.addEventListener("keydown", onKey);
 
     const key = sessionStorage.getItem(KEY_STORE);
     if (!key) { signOut(""); return; }
     signIn(key);
-    loadQueue().then((ok) => { if (ok && ticketFromUrl) openTicket(ticketFromUrl); });
+    loadQueue().then((ok) => { if (ok) loadVocabulary(); if (ok && ticketFromUrl) openTicket(ticketFromUrl); });
   }
 
   document.addEventListener("DOMContentLoaded", init);

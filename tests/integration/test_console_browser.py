@@ -441,3 +441,26 @@ def test_the_knowledge_gaps_page_lists_proposals_and_decides(watched: Watched, d
     expect(page.locator("#gaps-status")).to_contain_text("Dismissed")
     events = client.get(f"{dep.url}/v1/gaps", params={"include_decided": "true"}, headers=dep.headers("reviewer@acme")).json()
     assert any(p["status"] == "dismissed" and "licensed notary" in p["article"] for p in events)
+
+
+def test_a_reviewer_corrects_the_triage_and_gives_a_rejection_reason(watched: Watched, dep: Deployment, client: httpx.Client) -> None:
+    tid = api_submit(client, dep, HOW_TO)
+    page = watched.page
+    sign_in(page, dep)
+    no_auto_advance(page)
+    open_ticket(page, tid)
+    page.locator("details.corrections summary").click()
+    page.locator("#o-priority").select_option("high")
+    expect(page.locator("#accept")).to_be_disabled()  # a correction is saved as an edit
+    page.locator("#edit").click()
+    expect(page.locator("#audit-box")).to_be_visible()
+    decision = ticket(client, dep, tid)["decisions"][-1]
+    assert decision["type"] == "edit" and decision["changes"]["overrides"]["priority"]["to"] == "high"
+    other = api_submit(client, dep, HOW_TO)
+    page.locator("#refresh").click()
+    open_ticket(page, other)
+    page.locator("#comment").fill("Wrong product: this customer uses our old app.")
+    page.locator("#reject").click()
+    expect(page.locator("#decision-result")).to_contain_text("rejected")
+    last = ticket(client, dep, other)["decisions"][-1]
+    assert last["type"] == "ignore" and "old app" in (last.get("comment") or "")
