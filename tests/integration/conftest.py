@@ -198,6 +198,17 @@ def deployment_on(backend: str, tmp_path_factory: pytest.TempPathFactory, warm_i
 BOTH_DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
+def deployment_per_database(name: str) -> Any:
+    """A module's ``dep`` fixture: a started 2-worker deployment on SQLite, then on PostgreSQL (``dep = …("x")``)."""
+
+    @pytest.fixture(scope="module", params=BOTH_DATABASES)
+    def dep(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, warm_index: Path) -> Iterator[Deployment]:
+        with deployment_on(request.param, tmp_path_factory, warm_index, name) as deployment:
+            yield deployment
+
+    return dep
+
+
 @pytest.fixture(scope="module")
 def sqlite_deployment(tmp_path_factory: pytest.TempPathFactory, warm_index: Path) -> Iterator[Deployment]:
     deployment = Deployment("sqlite", make_state_dir(tmp_path_factory, warm_index, "sqlite"), "")

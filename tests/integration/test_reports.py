@@ -6,22 +6,18 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.integration.conftest import BOTH_DATABASES, REFUND, REPO, Deployment, deployment_on, submit
+from tests.integration.conftest import REFUND, REPO, Deployment, deployment_per_database, submit
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module", params=BOTH_DATABASES)
-def dep(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, warm_index: Path) -> Iterator[Deployment]:
-    with deployment_on(request.param, tmp_path_factory, warm_index, "reports") as deployment:
-        yield deployment
+dep = deployment_per_database("reports")
 
 
 def _new(client: httpx.Client, dep: Deployment) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,17 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.conftest import BOTH_DATABASES, REPO, Deployment, deployment_on, submit
+from tests.integration.conftest import REPO, Deployment, deployment_per_database, submit
 
 pytestmark = pytest.mark.integration
 NO_INVOICE = {"customer_id": "cus_004", "subject": "Refund for the duplicate charge",
               "body": "We were charged twice this month, $49 each time. Please refund the duplicate charge."}
 
 
-@pytest.fixture(scope="module", params=BOTH_DATABASES)
-def dep(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, warm_index: Path) -> Iterator[Deployment]:
-    with deployment_on(request.param, tmp_path_factory, warm_index, "threads") as deployment:
-        yield deployment
+dep = deployment_per_database("threads")
 
 
 def _new(client: httpx.Client, dep: Deployment, ticket: dict[str, Any] = NO_INVOICE) -> dict[str, Any]:

@@ -11,22 +11,18 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.integration.conftest import BOTH_DATABASES, REFUND, Deployment, deployment_on, submit
+from tests.integration.conftest import REFUND, Deployment, deployment_per_database, submit
 
 pytestmark = pytest.mark.integration
 HOW_TO = {"customer_id": "cus_002", "subject": "How do I reset my password?", "body": "How do I reset my password? Thanks"}
 
 
-@pytest.fixture(scope="module", params=BOTH_DATABASES)
-def dep(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, warm_index: Path) -> Iterator[Deployment]:
-    with deployment_on(request.param, tmp_path_factory, warm_index, "timers") as deployment:
-        yield deployment
+dep = deployment_per_database("timers")
 
 
 @pytest.fixture(scope="module")
