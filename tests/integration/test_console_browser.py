@@ -371,7 +371,9 @@ def test_phone_layout_shows_the_ticket_and_the_decision_bar(browser: Browser, de
                                " return r.top >= 0 && r.bottom <= window.innerHeight; }", timeout=3_000)
         assert in_viewport(page, "#detail-title"), "the ticket must come into view after tapping its card"
         assert in_viewport(page, "#decision-bar"), "the decision bar must be on screen"
-        assert page.evaluate("document.documentElement.scrollWidth") <= 391  # nothing wider than the phone
+        wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 391
+                                     && e.getClientRects().length).map((e) => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)""")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 391, wide  # nothing wider than the phone
         page.screenshot(path=SHOTS / "phone.png")
     finally:
         w.close()
