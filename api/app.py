@@ -23,12 +23,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import metrics, registry, threads, timers
+from api import metrics, queue, registry, threads, timers
 from api.logging import install as install_log_redaction
 from api.logging import safe_errors, summary
 from api.retention import prune
 from api.routers import console, docs, gaps, health, keys, reports, reviews, tickets
 from api.routers import metrics as metrics_router
+from api.routers import queue as queue_router
 from api.service import SupportDesk
 from tools.settings import Settings, get_settings
 from tools.store import now
@@ -121,13 +122,18 @@ def startup(settings: Settings) -> SupportDesk:
     # started earlier may be running its own fresh submits and decisions right now.
     started = now()
     desk = SupportDesk(settings)
+    if queue.enabled(settings):
+        queue.ensure_schema(settings, desk.store)
     if settings.recover_on_start:
         with desk.store.leader("recover") as leader:
             if leader:
                 finished = desk.recover(before=started)
                 finished += threads.recover_messages(desk, before=started)
                 for thread_id in registry.queued(desk.store, before=started):
-                    registry.run_submission(desk, thread_id, queued=True)
+                    if queue.enabled(settings):  # the workers run it; enqueued twice, it still runs once
+                        queue.enqueue(settings, thread_id)
+                    else:
+                        registry.run_submission(desk, thread_id, queued=True)
                     finished.append(thread_id)
                 if finished:
                     log.info("recovered %d runs: %s", len(finished), ", ".join(finished))
@@ -220,6 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(docs.router)
     app.include_router(gaps.router)
+    app.include_router(queue_router.router)
     install_log_redaction()  # no log line carries a raw card number, IBAN, email or phone
     return app
 

@@ -106,13 +106,21 @@ def owned(store: Store, ticket_id: str, tenant: str) -> dict[str, Any] | None:
     return {**runs[0], "error": None, "ticket": "null"} if runs else None
 
 
-def run_submission(desk: SupportDesk, thread_id: str, queued: bool = False) -> dict[str, Any] | None:
+def exists(store: Store, thread_id: str) -> bool:
+    """Whether a submit registered ``thread_id``."""
+    return bool(store.query(select(a.thread_id).where(a.thread_id == thread_id)))
+
+
+def run_submission(desk: SupportDesk, thread_id: str, queued: bool = False, takeover: bool = False) -> dict[str, Any] | None:
     """Run a queued ticket to its packet or review; None if another request or worker runs it.
 
     ``queued``: it waited (``wait=false`` or recovery), so its packet latency starts when it arrived.
+    ``takeover``: a queue job retried after its worker died (or the run failed) runs it again; the queue's
+    job lock guarantees no other worker is on it, and the run resumes from the thread's checkpoint.
     """
+    claimable = ("queued", "running", "failed") if takeover else ("queued",)
     with desk.store.transaction() as tx:
-        claimed = tx.execute(update(t.api_tickets).where(a.thread_id == thread_id, a.status == "queued")
+        claimed = tx.execute(update(t.api_tickets).where(a.thread_id == thread_id, a.status.in_(claimable))
                              .values(status="running", updated_at=now())).rowcount
     if not claimed:
         return None

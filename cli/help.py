@@ -22,6 +22,8 @@ POSITIONALS = {
 
 #: One or more example invocations per subcommand (its path after ``support-agent``).
 EXAMPLES = {
+    "worker": ["SUPPORT_QUEUE=procrastinate support-agent worker   # one per core, on any host that reaches PostgreSQL",
+               "support-agent worker --once   # drain the queue and exit"],
     "retrain": ["support-agent retrain", "support-agent retrain --workspace acme --corrections relabelled.jsonl --dry-run"],
     "gaps": ["support-agent gaps", "support-agent gaps --json --all"],
     "gaps review": ["support-agent gaps review 3f2a9c1d0b7e --accept",

@@ -333,6 +333,22 @@ def cmd_retrain(args: argparse.Namespace) -> None:
     print(f"{result.reason} (model in use: {result.candidate_version if result.switched else result.current_version})")
 
 
+def cmd_worker(args: argparse.Namespace) -> None:
+    """Run a queue worker (PostgreSQL, SUPPORT_QUEUE=procrastinate); --once drains what is queued and exits."""
+    from api import queue
+    from tools.settings import get_settings
+
+    settings = get_settings()
+    if not queue.enabled(settings):
+        raise CliError("no job queue: set SUPPORT_DATABASE_URL=postgresql://… and SUPPORT_QUEUE=procrastinate")
+    if args.concurrency < 1:
+        raise CliError("--concurrency must be at least 1")
+    from api.service import SupportDesk
+
+    queue.ensure_schema(settings, SupportDesk(settings).store)
+    queue.work(settings, args.concurrency, args.once)
+
+
 def cmd_retention(args: argparse.Namespace) -> None:
     """Archive finished runs older than N days and drop their checkpoints (packets, decisions, ledger kept)."""
     from api.retention import prune
@@ -497,6 +513,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli.traces import cmd_trace
 
     _command(sub, "trace", cmd_trace, "node timeline of a thread's graph runs, with durations (read-only)", "thread")
+    p = _command(sub, "worker", cmd_worker, "run a queue worker (PostgreSQL + SUPPORT_QUEUE=procrastinate)", json_output=False)
+    p.add_argument("--concurrency", type=int, default=1, help="jobs at once in this process (default 1: tickets are CPU-bound)")
+    p.add_argument("--once", action="store_true", help="drain what is queued (after retrying stalled jobs) and exit")
     _command(sub, "timers", cmd_timers, "fire the due SLA warnings and breaches, approval escalations and expiries once")
     p = _command(sub, "report", cmd_report, "outcome metrics per week and category: first response, acceptance "
                  "(unchanged/light/heavy/rejected), reopens, gaps; --chart FILE.png")

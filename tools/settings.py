@@ -30,6 +30,11 @@ class Settings(BaseSettings):
                                   "breaches, approval escalations and expiries (0 = off; `support-agent timers` runs one).")
     recover_after_s: float = Field(300, gt=0, description="Age after which an unfinished decision or pending action counts "
                                    "as left behind by a dead process.")
+    queue: Literal["inprocess", "procrastinate"] = Field(
+        "inprocess", description="procrastinate (PostgreSQL only): wait=false submits become jobs that `support-agent worker` "
+                                 "processes; inprocess: the web worker runs them in the background.")
+    queue_attempts: int = Field(3, ge=0, le=20, description="Retries of a failing queue job before it stays failed (dead letter).")
+    stalled_after_s: float = Field(30, gt=0, description="A worker silent (no heartbeat) this long has its running jobs retried.")
     max_engines: int = Field(8, ge=1, le=1000, description="Workspace engines kept loaded per process (least recently used is dropped).")
     rate_limit_submit: str = Field("120/minute", description="Submits per API key per worker process (e.g. 120/minute; off = none).")
     rate_limit_review: str = Field("60/minute", description="Review decisions per API key per worker process (off = none).")

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Header, HTTPException, Query, Request, Response
 
-from api import registry, threads
+from api import queue, registry, threads
 from api.auth import Reader, Reviewer, Submitter
 from api.ratelimit import rate_limited
 from api.schemas import TICKET_EXAMPLE, Accepted, AuditEvent, MessageIn, Problem, TicketIn, TicketView, Viewers
@@ -87,7 +87,10 @@ def submit(
         if view is not None:
             return view
     elif reg.created:
-        background.add_task(registry.run_submission, desk, reg.thread_id, True)
+        if queue.enabled(desk.settings):  # a durable job any worker process takes (PostgreSQL)
+            queue.enqueue(desk.settings, reg.thread_id)
+        else:
+            background.add_task(registry.run_submission, desk, reg.thread_id, True)
     # wait=false, or a retry arriving while the first request still runs the ticket
     return Response(json.dumps({"thread_id": reg.thread_id, "ticket_id": reg.ticket_id, "status": row.get("status", "queued"),
                                 "location": location}),

@@ -27,6 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 REFUND = {"customer_id": "cus_001", "subject": "Refund please",
           "body": "Refund €49.00 of invoice INV-20931 because we downgraded"}
+HOW_TO_TICKET = {"customer_id": "cus_002", "subject": "How do I reset my password?",
+                 "body": "Hi, how do I reset my password? I forgot it. Thanks, Dana"}
 
 
 def free_port() -> int:

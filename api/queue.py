@@ -1,0 +1,130 @@
+"""The durable ticket queue on PostgreSQL (procrastinate), and the worker that drains it.
+
+With ``SUPPORT_QUEUE=procrastinate`` (PostgreSQL only), ``POST /v1/tickets?wait=false`` registers the
+ticket (as before: the registry row is the idempotency claim) and defers a ``run_ticket`` job instead of
+running it inside the web worker. ``support-agent worker [--concurrency N] [--once]`` runs workers on any
+host that reaches the database. A ticket id is enqueued at most once at a time (``queueing_lock`` = its
+thread); a job that raises is retried (``SUPPORT_QUEUE_ATTEMPTS``) and then stays ``failed`` — the
+dead-letter state, listed by ``GET /v1/queue``; a worker killed mid-job leaves a stalled job that the next
+worker start retries (its heartbeat is older than ``SUPPORT_STALLED_AFTER_S``). The run itself resumes from
+the thread's checkpoint, and approved actions stay exactly-once through the ledger. SQLite deployments keep
+the in-process path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import cache
+from typing import Any
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+
+from tools.faults import crash_point
+from tools.settings import Settings, get_settings
+
+log = logging.getLogger("support_desk.queue")
+QUEUE = "tickets"
+
+
+def enabled(settings: Settings) -> bool:
+    """Whether submits go through the queue (PostgreSQL and ``SUPPORT_QUEUE=procrastinate``)."""
+    return settings.queue == "procrastinate" and settings.uses_postgres
+
+
+def conninfo(url: str) -> str:
+    """A libpq URL from the store's (SQLAlchemy's driver suffix dropped; ``options=-csearch_path…`` kept)."""
+    return url.replace("postgresql+psycopg://", "postgresql://").replace("postgres://", "postgresql://", 1)
+
+
+@cache
+def app_for(url: str, attempts: int) -> procrastinate.App:
+    """The procrastinate app on the deployment's database, with the ticket task."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(url)))
+
+    @app.task(name="run_ticket", queue=QUEUE, retry=procrastinate.RetryStrategy(max_attempts=attempts, wait=1))
+    def run_ticket(thread_id: str) -> None:
+        from api import registry
+
+        crash_point("worker_job")
+        desk = _worker_desk()
+        if not registry.exists(desk.store, thread_id):
+            raise LookupError(f"no registered ticket for thread {thread_id!r}")  # a poison job: retried, then failed
+        registry.run_submission(desk, thread_id, takeover=True)
+
+    return app
+
+
+def app_of(settings: Settings) -> procrastinate.App:
+    """The app for ``settings``."""
+    return app_for(settings.database_url, settings.queue_attempts)
+
+
+@cache
+def _worker_desk() -> Any:
+    from api.service import SupportDesk
+
+    return SupportDesk(get_settings())
+
+
+def ensure_schema(settings: Settings, store: Any) -> None:
+    """Create procrastinate's tables once (serialised across processes); a no-op when they exist."""
+    from sqlalchemy import inspect
+
+    with store.leader("procrastinate-schema") as leader:
+        if not leader or "procrastinate_jobs" in inspect(store.engine).get_table_names():
+            return
+        app = app_of(settings)
+        with app.open():
+            app.schema_manager.apply_schema()
+
+
+def enqueue(settings: Settings, thread_id: str) -> bool:
+    """Defer the ticket's run; False when a job for it is already waiting (enqueued twice, runs once)."""
+    app = app_of(settings)
+    with app.open():
+        try:
+            app.tasks["run_ticket"].configure(queueing_lock=thread_id).defer(thread_id=thread_id)
+        except AlreadyEnqueued:
+            return False
+    return True
+
+
+def retry_stalled(settings: Settings, seconds: float) -> int:
+    """Put back the jobs of workers that stopped sending heartbeats (killed mid-job); returns how many."""
+    app = app_of(settings)
+
+    async def run() -> int:
+        async with app.open_async():
+            stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds))
+            for job in stalled:
+                await app.job_manager.retry_job(job)
+            return len(stalled)
+
+    return asyncio.run(run())
+
+
+def work(settings: Settings, concurrency: int = 1, once: bool = False) -> None:
+    """Run a worker: ``once`` drains what is queued (after retrying stalled jobs) and returns."""
+    retried = retry_stalled(settings, settings.stalled_after_s)
+    if retried:
+        log.warning("retrying %d stalled job(s) of stopped workers", retried)
+    app_of(settings).run_worker(queues=[QUEUE], concurrency=concurrency, wait=not once, install_signal_handlers=not once)
+
+
+def jobs(settings: Settings, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Jobs of the queue, newest first (``status='failed'``: the dead letters)."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    sql = "SELECT id, queueing_lock AS thread_id, status, attempts, scheduled_at FROM procrastinate_jobs"
+    params: list[Any] = []
+    if status:
+        sql += " WHERE status = %s"
+        params.append(status)
+    sql += " ORDER BY id DESC LIMIT %s"
+    params.append(limit)
+    with psycopg.connect(conninfo(settings.database_url), row_factory=dict_row) as conn:
+        rows = conn.execute(sql, params).fetchall()
+    return [{**r, "status": str(r["status"]), "scheduled_at": str(r["scheduled_at"] or "")} for r in rows]

@@ -1,0 +1,103 @@
+"""The durable ticket queue on PostgreSQL (issue 15 item 1): procrastinate jobs drained by `support-agent worker`.
+
+A real 2-worker API with ``SUPPORT_QUEUE=procrastinate`` defers ``wait=false`` submits as jobs; worker
+processes (the CLI, as an operator runs it) drain them. A worker SIGKILLed mid-job leaves a stalled job that
+the next worker retries, and the ticket completes once; a job that keeps failing ends in the dead-letter state.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.conftest import HOW_TO_TICKET, REPO, Deployment, deployment_on, submit
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+
+
+@pytest.fixture(scope="module")
+def dep(tmp_path_factory: pytest.TempPathFactory, warm_index: Path) -> Iterator[Deployment]:
+    with deployment_on("postgres", tmp_path_factory, warm_index, "queue", start=False) as deployment:
+        deployment.env.update({"SUPPORT_QUEUE": "procrastinate", "SUPPORT_QUEUE_ATTEMPTS": "1", "SUPPORT_STALLED_AFTER_S": "1"})
+        deployment.start()
+        yield deployment
+
+
+def _worker(dep: Deployment, *extra: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cli.main", "worker", "--once", *extra], cwd=REPO, env={**dep.env, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _status(client: httpx.Client, dep: Deployment, tid: str) -> str:
+    return str(client.get(f"{dep.url}/v1/tickets/{tid}", headers=dep.headers("reviewer@acme")).json()["status"])
+
+
+def _queued(client: httpx.Client, dep: Deployment, n: int) -> list[str]:
+    ids = []
+    for _ in range(n):
+        tid = f"Q-{uuid.uuid4().hex[:8]}"
+        r = submit(client, dep, {"id": tid, **HOW_TO_TICKET}, params={"wait": "false"})
+        assert r.status_code == 202, r.text
+        ids.append(tid)
+    return ids
+
+
+def _jobs(client: httpx.Client, dep: Deployment, **params: Any) -> list[dict[str, Any]]:
+    r = client.get(f"{dep.url}/v1/queue", params=params, headers=dep.headers("admin@acme"))
+    assert r.status_code == 200, r.text
+    return list(r.json())
+
+
+def test_wait_false_submits_are_run_by_a_worker(dep: Deployment, client: httpx.Client) -> None:
+    ids = _queued(client, dep, 3)
+    again = submit(client, dep, {"id": ids[0], **HOW_TO_TICKET}, params={"wait": "false"})  # a retry: no second job
+    assert again.status_code in (200, 202)
+    time.sleep(0.5)
+    assert {_status(client, dep, tid) for tid in ids} == {"queued"}  # the web workers did not run them
+    done = _worker(dep)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {_status(client, dep, tid) for tid in ids} == {"awaiting_review"}
+    succeeded = [j for j in _jobs(client, dep, status="succeeded") if str(j["thread_id"]).endswith(tuple(ids))]
+    assert len(succeeded) == 3  # one job per ticket, though one was submitted twice
+
+
+def test_a_worker_killed_mid_job_is_retried_and_the_ticket_completes_once(dep: Deployment, client: httpx.Client) -> None:
+    (tid,) = _queued(client, dep, 1)
+    killed = _worker(dep, env={"SUPPORT_CRASH_AT": "worker_job"})
+    assert killed.returncode == -9  # SIGKILL inside the job
+    assert _status(client, dep, tid) == "queued"
+    time.sleep(1.5)  # the dead worker's heartbeat is now older than SUPPORT_STALLED_AFTER_S
+    again = _worker(dep)
+    assert again.returncode == 0, again.stderr[-2000:]
+    view = client.get(f"{dep.url}/v1/tickets/{tid}", headers=dep.headers("reviewer@acme")).json()
+    assert view["status"] == "awaiting_review" and len(view["interrupts"]) == 1
+    events = client.get(f"{dep.url}/v1/tickets/{tid}/audit", headers=dep.headers("reviewer@acme")).json()
+    assert [e["event"] for e in events].count("run.stopped") == 1  # ran to its packet once
+
+
+def test_a_poison_job_ends_in_the_dead_letter_state(dep: Deployment, client: httpx.Client) -> None:
+    from api import queue
+    from tools.settings import Settings
+
+    settings = Settings(state_dir=dep.state, database_url=dep.database_url, queue="procrastinate", queue_attempts=1)
+    ghost = f"acme~ghost-{uuid.uuid4().hex[:6]}"  # no registered ticket: the job cannot succeed
+    assert queue.enqueue(settings, ghost)
+    assert not queue.enqueue(settings, ghost)  # waiting already: enqueued twice, it runs once
+    failed: list[dict[str, Any]] = []
+    for _ in range(4):  # a retry is scheduled a second later; each --once drains what is due
+        done = _worker(dep)
+        assert done.returncode == 0, done.stderr[-2000:]
+        failed = [j for j in _jobs(client, dep, status="failed") if j["thread_id"] == ghost]
+        if failed:
+            break
+        time.sleep(1.2)
+    assert len(failed) == 1 and failed[0]["attempts"] == 2  # tried, retried once, then left failed — never forever
+    assert client.get(f"{dep.url}/v1/queue", headers=dep.headers("reviewer@acme")).status_code == 403
