@@ -178,7 +178,25 @@ class StoreCollector:
         queue.add_metric(["messages"], int(received[0]["n"]))
         gaps = counter("support_knowledge_gaps", "Knowledge gaps logged (questions the knowledge base did not answer).")
         gaps.add_metric([], int(self.store.query(select(func.count().label("n")).select_from(t.knowledge_gaps))[0]["n"]))
-        yield from (pending, oldest, queue, gaps)
+        lanes = gauge("support_queue_lane_waiting", "Queue jobs waiting per lane (PostgreSQL queue).", labels=["lane"])
+        waits = gauge("support_queue_lane_oldest_wait_seconds", "Oldest waiting job per lane (PostgreSQL queue).", labels=["lane"])
+        for lane, row in _lane_depth(self.store).items():
+            lanes.add_metric([lane], row["waiting"])
+            waits.add_metric([lane], row["oldest_wait_s"])
+        yield from (pending, oldest, queue, gaps, lanes, waits)
+
+
+def _lane_depth(store: Any) -> dict[str, dict[str, float]]:
+    """Waiting jobs and the oldest wait per lane of the procrastinate queue ({} without one)."""
+    from sqlalchemy import inspect, text
+
+    if getattr(store, "dialect", "") != "postgres" or "procrastinate_jobs" not in inspect(store.engine).get_table_names():
+        return {}
+    sql = text("SELECT coalesce(args->>'lane', 'standard') AS lane, count(*) AS n, "
+               "coalesce(extract(epoch FROM now() - min(scheduled_at)), 0) AS age FROM procrastinate_jobs "
+               "WHERE status = 'todo' GROUP BY 1")
+    with store.engine.connect() as conn:
+        return {str(r.lane): {"waiting": float(r.n), "oldest_wait_s": float(r.age)} for r in conn.execute(sql)}
 
 
 def exposition(store: Any) -> bytes:

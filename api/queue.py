@@ -44,7 +44,7 @@ def app_for(url: str, attempts: int) -> procrastinate.App:
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(url)))
 
     @app.task(name="run_ticket", queue=QUEUE, retry=procrastinate.RetryStrategy(max_attempts=attempts, wait=1))
-    def run_ticket(thread_id: str) -> None:
+    def run_ticket(thread_id: str, workspace: str = "", lane: str = "standard") -> None:
         from api import registry
 
         crash_point("worker_job")
@@ -80,15 +80,40 @@ def ensure_schema(settings: Settings, store: Any) -> None:
             app.schema_manager.apply_schema()
 
 
-def enqueue(settings: Settings, thread_id: str) -> bool:
-    """Defer the ticket's run; False when a job for it is already waiting (enqueued twice, runs once)."""
+#: Jobs of the priority lane (a VIP customer, or an enterprise plan) go before the standard lane's.
+LANE_BOOST = {"priority": 1000, "standard": 0}
+
+
+def lane_of(customer: dict[str, Any] | None) -> str:
+    """``priority`` for a VIP or enterprise customer (known before triage, from the CRM), else ``standard``."""
+    return "priority" if customer and (customer.get("vip") or customer.get("plan") == "enterprise") else "standard"
+
+
+def enqueue(settings: Settings, thread_id: str, workspace: str = "", lane: str = "standard") -> bool:
+    """Defer the ticket's run; False when a job for it is already waiting (enqueued twice, runs once).
+
+    Fairness: within a lane a job's priority drops by the workspace's backlog (its jobs waiting now), so a
+    burst from one workspace queues behind the next ticket of another instead of starving it.
+    """
     app = app_of(settings)
+    priority = LANE_BOOST.get(lane, 0) - backlog(settings, workspace)
     with app.open():
         try:
-            app.tasks["run_ticket"].configure(queueing_lock=thread_id).defer(thread_id=thread_id)
+            app.tasks["run_ticket"].configure(queueing_lock=thread_id, priority=priority).defer(
+                thread_id=thread_id, workspace=workspace, lane=lane)
         except AlreadyEnqueued:
             return False
     return True
+
+
+def backlog(settings: Settings, workspace: str) -> int:
+    """How many of ``workspace``'s jobs wait in the queue now."""
+    import psycopg
+
+    with psycopg.connect(conninfo(settings.database_url)) as conn:
+        row = conn.execute("SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo' AND args->>'workspace' = %s",
+                           (workspace,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 def retry_stalled(settings: Settings, seconds: float) -> int:

@@ -13,6 +13,7 @@ from api.auth import Reader, Reviewer, Submitter
 from api.ratelimit import rate_limited
 from api.schemas import TICKET_EXAMPLE, Accepted, AuditEvent, MessageIn, Problem, TicketIn, TicketView, Viewers
 from api.service import NotFound, SupportDesk
+from graph.nodes.triage import customer_facts
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 
@@ -88,7 +89,8 @@ def submit(
             return view
     elif reg.created:
         if queue.enabled(desk.settings):  # a durable job any worker process takes (PostgreSQL)
-            queue.enqueue(desk.settings, reg.thread_id)
+            customer = customer_facts(desk.engine_of(who.workspace), data)
+            queue.enqueue(desk.settings, reg.thread_id, who.workspace, queue.lane_of(customer))
         else:
             background.add_task(registry.run_submission, desk, reg.thread_id, True)
     # wait=false, or a retry arriving while the first request still runs the ticket

@@ -101,3 +101,29 @@ def test_a_poison_job_ends_in_the_dead_letter_state(dep: Deployment, client: htt
         time.sleep(1.2)
     assert len(failed) == 1 and failed[0]["attempts"] == 2  # tried, retried once, then left failed — never forever
     assert client.get(f"{dep.url}/v1/queue", headers=dep.headers("reviewer@acme")).status_code == 403
+
+
+def test_a_burst_from_one_workspace_does_not_starve_another_and_vips_go_first(dep: Deployment, client: httpx.Client) -> None:
+    burst = _queued(client, dep, 6)  # acme: six standard tickets
+    r = submit(client, dep, {"id": f"QG-{uuid.uuid4().hex[:6]}", **HOW_TO_TICKET}, who="submitter@globex", params={"wait": "false"})
+    assert r.status_code == 202, r.text
+    other = str(r.json()["thread_id"])
+    vip = f"QV-{uuid.uuid4().hex[:6]}"  # cus_001 is a VIP enterprise customer: the priority lane
+    assert submit(client, dep, {"id": vip, "customer_id": "cus_001", "subject": "Login", "body": "Cannot sign in since the update"},
+                  params={"wait": "false"}).status_code == 202
+    metrics = client.get(f"{dep.url}/metrics").text
+    assert 'support_queue_lane_waiting{lane="priority"} 1.0' in metrics and 'support_queue_lane_waiting{lane="standard"}' in metrics
+    done = _worker(dep)
+    assert done.returncode == 0, done.stderr[-2000:]
+    import psycopg
+
+    from api.queue import conninfo
+
+    with psycopg.connect(conninfo(dep.database_url)) as conn:  # the order the worker started the jobs in
+        ran = [str(lock) for lock, in conn.execute(
+            "SELECT j.queueing_lock FROM procrastinate_jobs j JOIN procrastinate_events e ON e.job_id = j.id "
+            "WHERE e.type = 'started' AND j.queueing_lock = ANY(%s) ORDER BY e.at, e.id",
+            ([f"acme~{t}" for t in [*burst, vip]] + [other],)).fetchall()]
+    assert len(ran) == 8, ran
+    assert ran[0] == f"acme~{vip}"  # the priority lane first
+    assert ran.index(other) <= 2, ran  # the other workspace's ticket is not left behind acme's burst of six
