@@ -27,7 +27,7 @@ from api import metrics, registry, threads, timers
 from api.logging import install as install_log_redaction
 from api.logging import safe_errors, summary
 from api.retention import prune
-from api.routers import console, docs, gaps, health, keys, reports, reviews, tickets
+from api.routers import console, docs, gaps, health, keys, reports, reviews, tickets, webhooks
 from api.routers import metrics as metrics_router
 from api.service import SupportDesk
 from tools.settings import Settings, get_settings
@@ -220,6 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(docs.router)
     app.include_router(gaps.router)
+    app.include_router(webhooks.router)
     install_log_redaction()  # no log line carries a raw card number, IBAN, email or phone
     return app
 
