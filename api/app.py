@@ -27,7 +27,7 @@ from api import metrics, queue, registry, threads, timers
 from api.logging import install as install_log_redaction
 from api.logging import safe_errors, summary
 from api.retention import prune
-from api.routers import console, docs, gaps, health, keys, reports, reviews, tickets
+from api.routers import console, docs, gaps, health, keys, reports, reviews, tickets, webhooks
 from api.routers import metrics as metrics_router
 from api.routers import queue as queue_router
 from api.service import SupportDesk
@@ -227,6 +227,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.include_router(gaps.router)
     app.include_router(queue_router.router)
+    app.include_router(webhooks.router)
     install_log_redaction()  # no log line carries a raw card number, IBAN, email or phone
     return app
 

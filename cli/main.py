@@ -534,6 +534,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli.keys import add_key_commands
 
     add_key_commands(keys_sub, _command)
+    from cli.webhooks import add_webhook_commands
+
+    add_webhook_commands(sub, _command)
     from cli.db_commands import add_db_commands
 
     add_db_commands(sub, _command)

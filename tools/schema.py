@@ -2,8 +2,9 @@
 
 The tables of the embedded tools (helpdesk, billing, tracker, notifier), the ledger and the
 action outbox, the review bookkeeping (decisions, runs, feedback, gaps), workspaces and the
-API's keys, ticket registry and audit trail, and the local traces of graph runs. Alembic migrations in ``tools/migrations`` move a
-database from one version of this schema to the next; :func:`tools.store.migrate` runs them.
+API's keys, ticket registry and audit trail, the webhook secrets and seen webhook events, and the
+local traces of graph runs. Alembic migrations in ``tools/migrations`` move a database from one
+version of this schema to the next; :func:`tools.store.migrate` runs them.
 
 Ticket ids are unique per workspace. The embedded tools' ``ticket_id`` columns (notes, tags,
 replies, money, escalations, account changes) hold the workspace-qualified ticket id
@@ -193,6 +194,22 @@ traces = Table(
     Column("started_at", Text, nullable=False), Column("ended_at", Text), Column("duration_ms", Float),
     Column("inputs", Text), Column("outputs", Text), Column("error", Text),
     Index("traces_by_thread", "thread_id", "started_at"),
+)
+
+webhook_secrets = Table(
+    "webhook_secrets", metadata,
+    Column("secret_id", Text, primary_key=True), Column("workspace", Text, nullable=False),
+    Column("secret", Text, nullable=False), Column("created_at", Text, nullable=False), Column("revoked_at", Text),
+    Index("webhook_secrets_by_workspace", "workspace"),
+)
+
+webhook_events = Table(
+    "webhook_events", metadata,
+    Column("workspace", Text, primary_key=True), Column("event_id", Text, primary_key=True),
+    Column("thread_id", Text, nullable=False), Column("ticket_id", Text, nullable=False),
+    Column("outcome", Text, nullable=False), Column("signed_at", BigInteger, nullable=False),
+    Column("received_at", Text, nullable=False),
+    Index("webhook_events_by_received", "received_at"),
 )
 
 #: Separates a workspace from a ticket id in a thread id; ticket ids never contain it.

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     max_engines: int = Field(8, ge=1, le=1000, description="Workspace engines kept loaded per process (least recently used is dropped).")
     rate_limit_submit: str = Field("120/minute", description="Submits per API key per worker process (e.g. 120/minute; off = none).")
     rate_limit_review: str = Field("60/minute", description="Review decisions per API key per worker process (off = none).")
+    webhook_tolerance_s: int = Field(300, ge=10, le=86_400, description="Webhooks: a signed timestamp further than this "
+                                     "from the server's clock is refused (401); seen event ids are kept twice as long.")
     store_pii: Literal["redact", "raw"] = Field(
         "redact", description="redact: card numbers, IBANs and CVVs in tickets are masked before anything is stored (the packet "
                               "keeps the last four digits); raw: stored as received.")
