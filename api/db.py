@@ -49,6 +49,7 @@ def open_checkpointer(settings: Settings) -> BaseCheckpointSaver[Any]:
     if not settings.uses_postgres:
         conn = sqlite3.connect(settings.state_dir / "checkpoints.db", check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={'NORMAL' if settings.sqlite_synchronous == 'NORMAL' else 'FULL'}")
         return SqliteSaver(conn)
     from langgraph.checkpoint.postgres import PostgresSaver
 

@@ -135,17 +135,19 @@ async def phase(requests: list[tuple[str, dict[str, Any]]], url: str, key: str, 
     return latencies, bodies, codes, time.perf_counter() - start
 
 
-def run_backend(name: str, database_url: str, args: argparse.Namespace, index: Path) -> dict[str, Any]:
+def run_backend(name: str, database_url: str, args: argparse.Namespace, index: Path,
+                extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     """Start a server on a fresh state dir / schema, run both phases, return the numbers."""
     with tempfile.TemporaryDirectory(prefix=f"load-{name}-") as tmp:
         state = Path(tmp)
         (state / "index").symlink_to(index, target_is_directory=True)
         settings = Settings(state_dir=state, database_url=database_url)
         store = open_store(settings)
-        submitter, reviewer = insert_key(store, "submitter", "bench"), insert_key(store, "reviewer", "bench")
+        submitter, reviewer = insert_key(store, "submitter", "default"), insert_key(store, "reviewer", "default")
         store.close()
         env = {**os.environ, "SUPPORT_STATE_DIR": str(state), "SUPPORT_DATABASE_URL": database_url,
-               "ORT_DISABLE_TELEMETRY": "1", "LANGCHAIN_TRACING_V2": "false", "LANGSMITH_TRACING": "false"}
+               "ORT_DISABLE_TELEMETRY": "1", "LANGCHAIN_TRACING_V2": "false", "LANGSMITH_TRACING": "false",
+               "SUPPORT_RATE_LIMIT_SUBMIT": "off", "SUPPORT_RATE_LIMIT_REVIEW": "off", **(extra_env or {})}
         server = Server(env, args.workers, state / "server.log")
         try:
             server.wait_ready()
@@ -195,12 +197,20 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("SUPPORT_TEST_DATABASE_URL",
                                                                  "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--only", choices=["sqlite", "postgres"], help="run one database only")
+    parser.add_argument("--sqlite-synchronous", action="store_true",
+                        help="SQLite twice in this run, synchronous=FULL then NORMAL, and print the ratio")
     args = parser.parse_args()
     index = index_dir()
     results = []
-    if args.only in (None, "sqlite"):
+    if args.sqlite_synchronous:
+        for mode in ("FULL", "NORMAL"):
+            results.append({**run_backend("sqlite", "", args, index, {"SUPPORT_SQLITE_SYNCHRONOUS": mode}), "backend": f"sqlite {mode}"})
+        full, normal = results
+        print(f"synchronous=NORMAL / FULL: submits {normal['tickets_per_s'] / max(full['tickets_per_s'], 1e-9):.2f}×, "
+              f"reviews {normal['reviews_per_s'] / max(full['reviews_per_s'], 1e-9):.2f}× (same run)")
+    elif args.only in (None, "sqlite"):
         results.append(run_backend("sqlite", "", args, index))
-    if args.only in (None, "postgres") and (pg := postgres_schema(args.database_url)):
+    if not args.sqlite_synchronous and args.only in (None, "postgres") and (pg := postgres_schema(args.database_url)):
         url, schema = pg
         try:
             results.append(run_backend("postgres", url, args, index))
@@ -213,7 +223,7 @@ def main() -> None:
     print(f"{'database':<10}{'submits':>9}{'p50 ms':>9}{'p99 ms':>9}{'tickets/s':>11}"
           f"{'reviews':>9}{'p50 ms':>9}{'p99 ms':>9}{'reviews/s':>11}  statuses")
     for r in results:
-        print(f"{r['backend']:<10}{r['submitted']:>9}{r['submit_p50']:>9.0f}{r['submit_p99']:>9.0f}"
+        print(f"{r['backend']:<13}{r['submitted']:>6}{r['submit_p50']:>9.0f}{r['submit_p99']:>9.0f}"
               f"{r['tickets_per_s']:>11.1f}{r['reviewed']:>9}{r['review_p50']:>9.0f}{r['review_p99']:>9.0f}"
               f"{r['reviews_per_s']:>11.1f}  submit {r['submit_codes']} review {r['review_codes']}")
 

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
                                   "breaches, approval escalations and expiries (0 = off; `support-agent timers` runs one).")
     recover_after_s: float = Field(300, gt=0, description="Age after which an unfinished decision or pending action counts "
                                    "as left behind by a dead process.")
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL", description="SQLite durability (WAL). FULL: a commit survives an OS crash or power loss. NORMAL: much faster "
+                            "(fewer fsyncs); a process crash loses nothing, but an OS crash can lose the last commits — "
+                            "approved actions applied just before it may be applied again after it (the ledger row was lost).")
     queue: Literal["inprocess", "procrastinate"] = Field(
         "inprocess", description="procrastinate (PostgreSQL only): wait=false submits become jobs that `support-agent worker` "
                                  "processes; inprocess: the web worker runs them in the background.")

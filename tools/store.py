@@ -16,6 +16,7 @@ the lock.
 from __future__ import annotations
 
 import fcntl
+import functools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -59,11 +60,12 @@ def head_revision() -> str:
     return str(ScriptDirectory.from_config(alembic_config()).get_current_head())
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry, synchronous: str = "FULL") -> None:
     dbapi_connection.isolation_level = None  # transactions are ours (BEGIN IMMEDIATE), not the driver's
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA synchronous={'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
     cursor.close()
 
 
@@ -93,12 +95,12 @@ class Store:
             self.migrate()
 
     @classmethod
-    def sqlite(cls, path: Path, pool_size: int = 5, migrate: bool = True) -> Store:
-        """A SQLite file (created if needed), WAL mode, pooled connections."""
+    def sqlite(cls, path: Path, pool_size: int = 5, migrate: bool = True, synchronous: str = "FULL") -> Store:
+        """A SQLite file (created if needed), WAL mode, pooled connections; ``synchronous``: FULL or NORMAL."""
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(f"sqlite:///{path}", pool_size=pool_size, max_overflow=10, pool_timeout=30,
                                connect_args={"timeout": 30, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "connect", functools.partial(_sqlite_connect, synchronous=synchronous))
         event.listen(engine, "begin", _sqlite_begin)
         return cls(engine, migrate=migrate)
 
@@ -130,7 +132,7 @@ class Store:
         """The store of the configured database: PostgreSQL when ``SUPPORT_DATABASE_URL`` is set, else SQLite."""
         if settings.uses_postgres:
             return cls.postgres(settings.database_url, pool_size or settings.db_pool_size, settings.db_timeout_s, migrate)
-        return cls.sqlite(settings.sqlite_path, migrate=migrate)
+        return cls.sqlite(settings.sqlite_path, migrate=migrate, synchronous=settings.sqlite_synchronous)
 
     # -- schema -------------------------------------------------------------------------------
 
