@@ -131,7 +131,7 @@ def startup(settings: Settings) -> SupportDesk:
                 finished += threads.recover_messages(desk, before=started)
                 for thread_id in registry.queued(desk.store, before=started):
                     if queue.enabled(settings):  # the workers run it; enqueued twice, it still runs once
-                        queue.enqueue(settings, thread_id)
+                        queue.enqueue(settings, desk.store, thread_id)
                     else:
                         registry.run_submission(desk, thread_id, queued=True)
                     finished.append(thread_id)

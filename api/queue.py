@@ -89,14 +89,14 @@ def lane_of(customer: dict[str, Any] | None) -> str:
     return "priority" if customer and (customer.get("vip") or customer.get("plan") == "enterprise") else "standard"
 
 
-def enqueue(settings: Settings, thread_id: str, workspace: str = "", lane: str = "standard") -> bool:
+def enqueue(settings: Settings, store: Any, thread_id: str, workspace: str = "", lane: str = "standard") -> bool:
     """Defer the ticket's run; False when a job for it is already waiting (enqueued twice, runs once).
 
     Fairness: within a lane a job's priority drops by the workspace's backlog (its jobs waiting now), so a
     burst from one workspace queues behind the next ticket of another instead of starving it.
     """
     app = app_of(settings)
-    priority = LANE_BOOST.get(lane, 0) - backlog(settings, workspace)
+    priority = LANE_BOOST.get(lane, 0) - backlog(store, workspace)
     with app.open():
         try:
             app.tasks["run_ticket"].configure(queueing_lock=thread_id, priority=priority).defer(
@@ -106,14 +106,13 @@ def enqueue(settings: Settings, thread_id: str, workspace: str = "", lane: str =
     return True
 
 
-def backlog(settings: Settings, workspace: str) -> int:
-    """How many of ``workspace``'s jobs wait in the queue now."""
-    import psycopg
+def backlog(store: Any, workspace: str) -> int:
+    """How many of ``workspace``'s jobs wait in the queue now (through the store's pooled connections)."""
+    from sqlalchemy import text
 
-    with psycopg.connect(conninfo(settings.database_url)) as conn:
-        row = conn.execute("SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo' AND args->>'workspace' = %s",
-                           (workspace,)).fetchone()
-    return int(row[0]) if row else 0
+    with store.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo' "
+                                     "AND args->>'workspace' = :workspace"), {"workspace": workspace}).scalar() or 0)
 
 
 def retry_stalled(settings: Settings, seconds: float) -> int:

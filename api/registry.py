@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from api.auth import Principal
 from api.service import SupportDesk
@@ -209,10 +209,10 @@ def review_queue(desk: SupportDesk, tenant: str, tier: list[str] | None, categor
                  lead_only: bool = False) -> list[dict[str, Any]]:
     """The tenant's pending reviews, most at risk of breaching their SLA first."""
     r = t.runs.c
-    # Every run of the workspace, whatever started it: API submits have a registry row (with the queue's
-    # tiers); CLI, batch and demo runs do not, so their tiers are read from the pending interrupt.
+    # Every run of the workspace, whatever started it (API submits have a registry row; CLI, batch and demo
+    # runs do not). The run row keeps the pending review's tiers; runs recorded before it did are read once.
     query = (select(r.thread_id, r.ticket_id, r.category, r.priority, r.sla_hours, r.risk_flags, r.summary, r.interrupt_id,
-                    r.created_at, a.tiers, a.submitted_by)
+                    r.created_at, func.coalesce(r.tiers, a.tiers).label("tiers"), a.submitted_by)
              .select_from(t.runs.outerjoin(t.api_tickets, a.thread_id == r.thread_id))
              .where(r.status == "awaiting_review", r.workspace == tenant))
     if category:

@@ -152,15 +152,18 @@ class SupportDesk:
         view = self.view(thread_id)
         packet = view["packet"] or {}
         interrupt_id = view["interrupts"][0]["id"] if view["interrupts"] else None
+        tiers = sorted({a["tier"] for i in view["interrupts"] for a in i["action_request"]["args"]["actions"]})
         with self.store.transaction() as tx:
             row = insert_for(tx, t.runs).values(
                 thread_id=thread_id, workspace=view["workspace"], ticket_id=view["ticket"]["id"],
                 customer_id=view["ticket"].get("customer_id"), status=view["status"], category=packet.get("category"),
                 priority=packet.get("priority"), sla_hours=packet.get("sla_hours"),
                 risk_flags=json.dumps(packet.get("risk_flags", [])), summary=packet.get("summary"),
-                interrupt_id=interrupt_id, created_at=now(), updated_at=now())
+                interrupt_id=interrupt_id, tiers=json.dumps(tiers), created_at=now(), updated_at=now())
+            # A new round (a customer reply) re-triages: the queue shows the current packet, not the first one.
             tx.execute(row.on_conflict_do_update(index_elements=["thread_id"], set_={
-                "status": row.excluded.status, "interrupt_id": row.excluded.interrupt_id, "updated_at": row.excluded.updated_at}))
+                name: getattr(row.excluded, name) for name in ("status", "interrupt_id", "category", "priority", "sla_hours",
+                                                               "risk_flags", "summary", "tiers", "updated_at")}))
         return view
 
     def view(self, thread_id: str) -> dict[str, Any]:

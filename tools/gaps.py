@@ -77,9 +77,9 @@ def signals(store: Store, workspace: str) -> list[Signal]:
                     detail=str(r["query"] or "")) for r in store.query(select(g.ticket_id, g.category, g.query)
                                                                          .where(g.workspace == workspace))]
     for r in store.query(select(f.thread_id, f.ticket_id, f.category, f.kind, f.detail).where(f.workspace == workspace)):
-        kind = _signal_kind(str(r["kind"]), json.loads(str(r["detail"] or "null")))
+        detail = json.loads(str(r["detail"] or "null"))
+        kind = _signal_kind(str(r["kind"]), detail)
         if kind is not None:
-            detail = json.loads(str(r["detail"] or "null"))
             comment = detail.get("comment") if isinstance(detail, dict) else detail if isinstance(detail, str) else None
             found.append(Signal(thread_id=str(r["thread_id"] or ""), ticket_id=str(r["ticket_id"]), kind=kind[0],
                                 category=str(r["category"] or ""), detail=str(comment or "")))

@@ -133,6 +133,7 @@ runs = Table(
     Column("status", Text), Column("category", Text), Column("priority", Text), Column("sla_hours", Float),
     Column("risk_flags", Text), Column("summary", Text), Column("interrupt_id", Text),
     Column("created_at", Text, nullable=False), Column("updated_at", Text, nullable=False),
+    Column("tiers", Text),  # permission tiers of the pending review's actions (JSON list), for the queue
     Index("runs_by_status", "status"),
 )
 

@@ -90,7 +90,7 @@ def submit(
     elif reg.created:
         if queue.enabled(desk.settings):  # a durable job any worker process takes (PostgreSQL)
             customer = customer_facts(desk.engine_of(who.workspace), data)
-            queue.enqueue(desk.settings, reg.thread_id, who.workspace, queue.lane_of(customer))
+            queue.enqueue(desk.settings, desk.store, reg.thread_id, who.workspace, queue.lane_of(customer))
         else:
             background.add_task(registry.run_submission, desk, reg.thread_id, True)
     # wait=false, or a retry arriving while the first request still runs the ticket

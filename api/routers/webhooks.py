@@ -124,7 +124,8 @@ def _intake(desk: SupportDesk, background: BackgroundTasks, headers: tuple[str |
         raise HTTPException(409, str(exc)) from exc
     if reg.created:  # whatever happens to the record below, this request owns the run
         if queue.enabled(desk.settings):  # PostgreSQL queue: a durable job, in the customer's lane
-            queue.enqueue(desk.settings, reg.thread_id, workspace, queue.lane_of(customer_facts(desk.engine_of(workspace), data)))
+            customer = customer_facts(desk.engine_of(workspace), data)
+            queue.enqueue(desk.settings, desk.store, reg.thread_id, workspace, queue.lane_of(customer))
         else:
             background.add_task(registry.run_submission, desk, reg.thread_id, True)
     outcome = "accepted" if reg.created else "duplicate_ticket"

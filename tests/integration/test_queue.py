@@ -89,8 +89,8 @@ def test_a_poison_job_ends_in_the_dead_letter_state(dep: Deployment, client: htt
 
     settings = Settings(state_dir=dep.state, database_url=dep.database_url, queue="procrastinate", queue_attempts=1)
     ghost = f"acme~ghost-{uuid.uuid4().hex[:6]}"  # no registered ticket: the job cannot succeed
-    assert queue.enqueue(settings, ghost)
-    assert not queue.enqueue(settings, ghost)  # waiting already: enqueued twice, it runs once
+    assert queue.enqueue(settings, dep.store, ghost)
+    assert not queue.enqueue(settings, dep.store, ghost)  # waiting already: enqueued twice, it runs once
     failed: list[dict[str, Any]] = []
     for _ in range(4):  # a retry is scheduled a second later; each --once drains what is due
         done = _worker(dep)
