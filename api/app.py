@@ -128,7 +128,7 @@ def startup(settings: Settings) -> SupportDesk:
         with desk.store.leader("recover") as leader:
             if leader:
                 finished = desk.recover(before=started)
-                finished += threads.recover_messages(desk, before=started)
+                finished += threads.recover_messages(desk, before=started, run=_message_runner(desk))
                 for thread_id in registry.queued(desk.store, before=started):
                     if queue.enabled(settings):  # the workers run it; enqueued twice, it still runs once
                         queue.enqueue(settings, desk.store, thread_id)
@@ -144,6 +144,13 @@ def startup(settings: Settings) -> SupportDesk:
     return desk
 
 
+def _message_runner(desk: SupportDesk) -> Any:
+    """How recovery runs a stored reply's round: the queue's workers when there is one, else here."""
+    if not queue.enabled(desk.settings):
+        return None
+    return lambda thread_id, message_id: queue.enqueue_message(desk.settings, thread_id, message_id)
+
+
 def recover_periodically(desk: SupportDesk, settings: Settings) -> list[str]:
     """One round of the periodic recovery: if this worker wins the lock, finish what was left behind.
 
@@ -154,7 +161,7 @@ def recover_periodically(desk: SupportDesk, settings: Settings) -> list[str]:
     with desk.store.leader("recover") as leader:
         if not leader:
             return []
-        finished = desk.recover(before=cutoff) + threads.recover_messages(desk, before=cutoff)
+        finished = desk.recover(before=cutoff) + threads.recover_messages(desk, before=cutoff, run=_message_runner(desk))
     if finished:
         log.info("periodic recovery finished %d runs: %s", len(finished), ", ".join(finished))
     return finished
@@ -198,7 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.configure(settings)  # before any metric exists (recovery at start may already count)
         app.state.desk = await run_in_threadpool(startup, settings)
         loops = [asyncio.create_task(_recovery_loop(app.state.desk, settings))] if settings.recover_every_s else []
-        if settings.timers_every_s:
+        if settings.timers_every_s and not queue.enabled(settings):  # else a periodic job of the workers
             loops.append(asyncio.create_task(_timers_loop(app.state.desk, settings)))
         try:
             yield

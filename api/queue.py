@@ -38,12 +38,25 @@ def conninfo(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://").replace("postgres://", "postgresql://", 1)
 
 
-@cache
-def app_for(url: str, attempts: int) -> procrastinate.App:
-    """The procrastinate app on the deployment's database, with the ticket task."""
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(url)))
+def timers_cron(every_s: float) -> str:
+    """The cron of the periodic timers job for ``SUPPORT_TIMERS_EVERY_S`` (seconds below a minute, else minutes)."""
+    if every_s < 60:
+        return f"* * * * * */{max(1, int(every_s))}"  # croniter's sixth field: seconds
+    return f"*/{max(1, min(59, round(every_s / 60)))} * * * *"
 
-    @app.task(name="run_ticket", queue=QUEUE, retry=procrastinate.RetryStrategy(max_attempts=attempts, wait=1))
+
+@cache
+def app_for(url: str, attempts: int, timers_every_s: float = 0) -> procrastinate.App:
+    """The procrastinate app on the deployment's database, with its tasks.
+
+    ``run_ticket`` runs a submitted ticket, ``run_message`` the round a customer's reply starts, and
+    ``fire_timers`` (periodic, when ``timers_every_s``) the SLA and approval timers — procrastinate defers
+    each periodic run once across all workers.
+    """
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(url)))
+    retry = procrastinate.RetryStrategy(max_attempts=attempts, wait=1)
+
+    @app.task(name="run_ticket", queue=QUEUE, retry=retry)
     def run_ticket(thread_id: str, workspace: str = "", lane: str = "standard") -> None:
         from api import registry
 
@@ -53,12 +66,27 @@ def app_for(url: str, attempts: int) -> procrastinate.App:
             raise LookupError(f"no registered ticket for thread {thread_id!r}")  # a poison job: retried, then failed
         registry.run_submission(desk, thread_id, takeover=True)
 
+    @app.task(name="run_message", queue=QUEUE, retry=retry)
+    def run_message(thread_id: str, message_id: str, workspace: str = "") -> None:
+        from api import threads
+
+        crash_point("worker_job")
+        threads.process(_worker_desk(), thread_id, message_id)  # a processed message is a no-op: runs once
+
+    if timers_every_s:
+        @app.periodic(cron=timers_cron(timers_every_s), periodic_id="timers", priority=LANE_BOOST["priority"])
+        @app.task(name="fire_timers", queue=QUEUE, queueing_lock="fire_timers")
+        def fire_timers(timestamp: int) -> None:
+            from api.app import fire_timers as fire
+
+            fire(_worker_desk())
+
     return app
 
 
 def app_of(settings: Settings) -> procrastinate.App:
     """The app for ``settings``."""
-    return app_for(settings.database_url, settings.queue_attempts)
+    return app_for(settings.database_url, settings.queue_attempts, settings.timers_every_s)
 
 
 @cache
@@ -101,6 +129,27 @@ def enqueue(settings: Settings, store: Any, thread_id: str, workspace: str = "",
         try:
             app.tasks["run_ticket"].configure(queueing_lock=thread_id, priority=priority).defer(
                 thread_id=thread_id, workspace=workspace, lane=lane)
+        except AlreadyEnqueued:
+            return False
+    return True
+
+
+def enqueue_ticket(desk: Any, thread_id: str, workspace: str, ticket: dict[str, Any]) -> bool:
+    """Defer a registered ticket's run in its customer's lane (the CRM says VIP / enterprise before triage)."""
+    from graph.nodes.triage import customer_facts
+
+    customer = customer_facts(desk.engine_of(workspace), ticket)
+    return enqueue(desk.settings, desk.store, thread_id, workspace, lane_of(customer))
+
+
+def enqueue_message(settings: Settings, thread_id: str, message_id: str, workspace: str = "") -> bool:
+    """Defer the round a stored customer message starts; False when it is already waiting."""
+    app = app_of(settings)
+    with app.open():
+        try:
+            # Replies go first: a customer is waiting on an open conversation (and a reply supersedes a review).
+            app.tasks["run_message"].configure(queueing_lock=f"message:{message_id}", priority=LANE_BOOST["priority"]).defer(
+                thread_id=thread_id, message_id=message_id, workspace=workspace)
         except AlreadyEnqueued:
             return False
     return True

@@ -46,6 +46,15 @@ class MessageIn(BaseModel):
     internal: bool = Field(False, description="An internal note: never shown to the customer, nothing re-runs.")
 
 
+class MessageAccepted(BaseModel):
+    """A reply accepted with ``wait=false``: stored; poll ``location`` for the next round's packet."""
+
+    thread_id: str
+    message_id: str
+    status: str
+    location: str
+
+
 class Accepted(BaseModel):
     """A submit accepted with ``wait=false``: poll ``location``."""
 

@@ -22,6 +22,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any, cast
 
 from langgraph.types import Command
@@ -44,8 +45,12 @@ WAIT_S = 60.0
 
 
 def add_message(desk: SupportDesk, thread_id: str, body: str, author: str = "customer", internal: bool = False,
-                created_by: str = "customer") -> dict[str, Any]:
-    """Store a message on ``thread_id``; a customer message then runs the next round. Returns the view + ``message``."""
+                created_by: str = "customer", run: bool = True) -> dict[str, Any]:
+    """Store a message on ``thread_id``; a customer message then runs the next round. Returns the view + ``message``.
+
+    ``run=False`` only stores it (status ``received``): the caller hands the round to the queue or a
+    background task (:func:`process`); recovery would also find it.
+    """
     desk.view(thread_id)  # NotFound for an unknown thread, before anything is stored
     # Ids sort in arrival order (microseconds first), so a thread reads in order even within one second.
     message: Message = {"id": f"m-{time.time_ns() // 1000:x}-{uuid.uuid4().hex[:8]}", "author": author,
@@ -58,7 +63,7 @@ def add_message(desk: SupportDesk, thread_id: str, body: str, author: str = "cus
         tx.execute(t.audit.insert().values(thread_id=thread_id, event="message.received", actor=created_by, at=now(),
                                            detail=json.dumps({"message_id": message["id"], "author": author,
                                                               "internal": internal})))
-    view = process(desk, thread_id, message["id"]) if runs else desk.view(thread_id)
+    view = process(desk, thread_id, message["id"]) if runs and run else desk.view(thread_id)
     return {**view, "message": {**message, "internal": internal}}
 
 
@@ -146,12 +151,15 @@ def unprocessed(desk: SupportDesk, before: str) -> list[tuple[str, str]]:
     return [(str(r["thread_id"]), str(r["message_id"])) for r in rows]
 
 
-def recover_messages(desk: SupportDesk, before: str) -> list[str]:
-    """Run the rounds of customer messages a stopped process stored but never processed; the threads done."""
+def recover_messages(desk: SupportDesk, before: str, run: Callable[[str, str], Any] | None = None) -> list[str]:
+    """Run the rounds of customer messages a stopped process stored but never processed; the threads done.
+
+    ``run(thread_id, message_id)`` replaces running the round here (the queue path enqueues it instead).
+    """
     done = []
     for thread_id, message_id in unprocessed(desk, before):
         try:
-            process(desk, thread_id, message_id)
+            (run or (lambda th, mid: process(desk, th, mid)))(thread_id, message_id)
         except Exception:  # one poisoned thread must not stop the others (or start-up)
             log.exception("message %s on %s could not be processed", message_id, thread_id)
             continue

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,29 @@ def cmd_process(args: argparse.Namespace) -> None:
     _print_view(view, args.json)
 
 
+def _enqueue(desk: Any, raw: dict[str, Any], workspace: str | None) -> dict[str, Any]:
+    """Register one ticket as the API would and defer its run to the queue's workers."""
+    from api import queue, registry
+    from api.auth import Principal
+    from api.schemas import TicketIn
+    from tools.workspaces import DEFAULT
+
+    parsed = TicketIn.model_validate(raw)
+    data = desk.scrub(parsed.model_dump(exclude_none=True))
+    data["id"] = parsed.id or f"T-{uuid.uuid4().hex[:12]}"
+    space = workspace or DEFAULT
+    if not desk.workspaces.exists(space):
+        raise CliError(f"workspace '{space}' is not set up: support-agent workspace create {space} --data DIR")
+    who = Principal(key_id="cli", role="submitter", tenant=space, name=os.environ.get("USER", "cli"))
+    try:
+        reg = registry.register(desk.store, who, data, None)
+    except registry.TicketConflict as exc:
+        raise ValueError(str(exc)) from exc
+    if reg.created:
+        queue.enqueue_ticket(desk, reg.thread_id, space, data)
+    return {"thread_id": reg.thread_id, "ticket_id": reg.ticket_id, "status": "queued" if reg.created else "known"}
+
+
 def cmd_batch(args: argparse.Namespace) -> None:
     """Process a JSONL file of tickets: progress on stderr, a summary (or one JSON line per ticket) on stdout."""
     lines = [(n, line) for n, line in enumerate(_read_text(args.file).splitlines(), 1) if line.strip()]
@@ -97,6 +121,12 @@ def cmd_batch(args: argparse.Namespace) -> None:
 
     out, err = make_console(), make_console(stderr=True)
     desk, results, errors = _desk(), [], []
+    if args.enqueue:
+        from api import queue
+
+        if not queue.enabled(desk.settings):
+            raise CliError("--enqueue needs the PostgreSQL queue: SUPPORT_QUEUE=procrastinate and a postgresql SUPPORT_DATABASE_URL")
+        queue.ensure_schema(desk.settings, desk.store)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     # Packets or JSON lines printed while a bar is drawn on the same terminal would garble it: they are the progress then.
     live_output = (args.json or args.verbose) and out.is_terminal and err.is_terminal
@@ -105,6 +135,12 @@ def cmd_batch(args: argparse.Namespace) -> None:
         task = progress.add_task("processing tickets", total=len(lines))
         for number, line in lines:
             try:
+                if args.enqueue:
+                    results.append(_enqueue(desk, json.loads(line), args.workspace))
+                    if args.json:
+                        print(json.dumps(results[-1]), flush=True)
+                    progress.advance(task)
+                    continue
                 view = desk.submit(json.loads(line), workspace=args.workspace)
             except DeskError as exc:
                 raise CliError(str(exc)) from exc
@@ -122,6 +158,12 @@ def cmd_batch(args: argparse.Namespace) -> None:
             progress.advance(task)
     for error in errors:
         print(error, file=sys.stderr)
+    if args.enqueue and not args.json:
+        fresh = sum(1 for r in results if r["status"] == "queued")
+        out.print(f"{fresh} ticket(s) queued for the workers, {len(results) - fresh} already known, {len(errors)} skipped"
+                  " — run `support-agent worker`; `support-agent reviews` lists their approvals.")
+    if args.enqueue:
+        return
     if not args.json:
         from cli.tables import batch_summary
 
@@ -481,6 +523,8 @@ def build_parser() -> argparse.ArgumentParser:
     _command(sub, "process", cmd_process, "process one JSON ticket and print its packet", "file")
     p = _command(sub, "batch", cmd_batch, "process a JSONL file of tickets; progress on stderr, a summary table at the end", "file")
     p.add_argument("--verbose", "-v", action="store_true", help="also print every packet")
+    p.add_argument("--enqueue", action="store_true", help="PostgreSQL queue: register the tickets and leave their runs to "
+                                                          "`support-agent worker` processes")
     _command(sub, "reviews", cmd_reviews, "list pending approvals: time left to the SLA and every risk flag")
     p = _command(sub, "review", cmd_review, "decide a pending approval", "thread")
     group = p.add_mutually_exclusive_group(required=True)

@@ -11,9 +11,8 @@ from fastapi import APIRouter, BackgroundTasks, Body, Depends, Header, HTTPExcep
 from api import queue, registry, threads
 from api.auth import Reader, Reviewer, Submitter
 from api.ratelimit import rate_limited
-from api.schemas import TICKET_EXAMPLE, Accepted, AuditEvent, MessageIn, Problem, TicketIn, TicketView, Viewers
+from api.schemas import TICKET_EXAMPLE, Accepted, AuditEvent, MessageAccepted, MessageIn, Problem, TicketIn, TicketView, Viewers
 from api.service import NotFound, SupportDesk
-from graph.nodes.triage import customer_facts
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 
@@ -89,8 +88,7 @@ def submit(
             return view
     elif reg.created:
         if queue.enabled(desk.settings):  # a durable job any worker process takes (PostgreSQL)
-            customer = customer_facts(desk.engine_of(who.workspace), data)
-            queue.enqueue(desk.settings, desk.store, reg.thread_id, who.workspace, queue.lane_of(customer))
+            queue.enqueue_ticket(desk, reg.thread_id, who.workspace, data)
         else:
             background.add_task(registry.run_submission, desk, reg.thread_id, True)
     # wait=false, or a retry arriving while the first request still runs the ticket
@@ -143,9 +141,14 @@ def viewers(request: Request, ticket_id: str, who: Reviewer) -> Any:
 
 
 @router.post("/{ticket_id}/messages", status_code=201, response_model=TicketView,
-             responses={**ERRORS, 422: {"model": Problem, "description": "Empty, too long or NUL in the body"}},
+             responses={**ERRORS, 202: {"model": MessageAccepted, "description": "wait=false: stored, the round runs "
+                                                                                  "in the background or on a queue worker"},
+                        422: {"model": Problem, "description": "Empty, too long or NUL in the body"}},
              summary="Add the customer's reply (or a note) to a ticket")
-def add_message(request: Request, ticket_id: str, body: MessageIn, who: Reader) -> Any:
+def add_message(request: Request, ticket_id: str, body: MessageIn, who: Reader, background: BackgroundTasks,
+                wait: Annotated[bool, Query(description="false: store the message, return 202 at once and run the "
+                                                        "round in the background (a queue job on PostgreSQL)")] = True,
+                ) -> Any:
     """Store the message; a customer message then runs the next round on the whole thread.
 
     A pending review is superseded (a decision on it then gets 409); a finished run gets a follow-up packet.
@@ -156,7 +159,17 @@ def add_message(request: Request, ticket_id: str, body: MessageIn, who: Reader) 
     if row is None:
         raise HTTPException(404, f"unknown ticket '{ticket_id}'")
     thread_id = str(row["thread_id"])
-    view = threads.add_message(desk, thread_id, body.body, body.author, body.internal, created_by=who.label)
+    view = threads.add_message(desk, thread_id, body.body, body.author, body.internal, created_by=who.label, run=wait)
+    message = view["message"]
+    if not wait and message["author"] == "customer" and not message["internal"]:
+        if queue.enabled(desk.settings):
+            queue.enqueue_message(desk.settings, thread_id, message["id"], who.workspace)
+        else:
+            background.add_task(threads.process, desk, thread_id, message["id"])
+        location = f"/v1/tickets/{row['ticket_id'] or thread_id}"
+        return Response(json.dumps({"thread_id": thread_id, "message_id": message["id"], "status": "received",
+                                    "location": location}),
+                        status_code=202, media_type="application/json", headers={"Location": location})
     registry.refresh_tiers(desk, view)
     view["thread"] = threads.thread_messages(desk, thread_id)
     return view

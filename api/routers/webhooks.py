@@ -20,7 +20,6 @@ from api import queue, registry, webhooks
 from api.auth import Principal
 from api.schemas import Problem
 from api.service import SupportDesk
-from graph.nodes.triage import customer_facts
 from tools import schema as t
 from tools.workspaces import ID_PATTERN
 
@@ -124,8 +123,7 @@ def _intake(desk: SupportDesk, background: BackgroundTasks, headers: tuple[str |
         raise HTTPException(409, str(exc)) from exc
     if reg.created:  # whatever happens to the record below, this request owns the run
         if queue.enabled(desk.settings):  # PostgreSQL queue: a durable job, in the customer's lane
-            customer = customer_facts(desk.engine_of(workspace), data)
-            queue.enqueue(desk.settings, desk.store, reg.thread_id, workspace, queue.lane_of(customer))
+            queue.enqueue_ticket(desk, reg.thread_id, workspace, data)
         else:
             background.add_task(registry.run_submission, desk, reg.thread_id, True)
     outcome = "accepted" if reg.created else "duplicate_ticket"

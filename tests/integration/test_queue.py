@@ -127,3 +127,68 @@ def test_a_burst_from_one_workspace_does_not_starve_another_and_vips_go_first(de
     assert len(ran) == 8, ran
     assert ran[0] == f"acme~{vip}"  # the priority lane first
     assert ran.index(other) <= 2, ran  # the other workspace's ticket is not left behind acme's burst of six
+
+
+def test_a_batch_enqueued_from_the_cli_is_run_by_a_worker(dep: Deployment, client: httpx.Client, tmp_path: Path) -> None:
+    import json
+
+    ids = [f"QB-{uuid.uuid4().hex[:6]}" for _ in range(2)]
+    batch = tmp_path / "tickets.jsonl"
+    batch.write_text("".join(json.dumps({"id": tid, **HOW_TO_TICKET}) + "\n" for tid in ids) + "not json\n")
+    queued = subprocess.run([sys.executable, "-m", "cli.main", "batch", str(batch), "--enqueue", "--workspace", "acme"],
+                            cwd=REPO, env=dep.env, capture_output=True, text=True, timeout=300)
+    assert queued.returncode == 0, queued.stderr[-2000:]
+    assert "2 ticket(s) queued" in queued.stdout and "1 skipped" in queued.stdout
+    assert "invalid JSON" in queued.stderr and "Traceback" not in queued.stderr
+    assert {_status(client, dep, tid) for tid in ids} == {"queued"}  # registered, not run by the CLI
+    done = _worker(dep)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {_status(client, dep, tid) for tid in ids} == {"awaiting_review"}
+    sqlite = subprocess.run([sys.executable, "-m", "cli.main", "batch", str(batch), "--enqueue"], cwd=REPO,
+                            env={**dep.env, "SUPPORT_QUEUE": "inprocess"}, capture_output=True, text=True, timeout=300)
+    assert sqlite.returncode != 0 and "needs the PostgreSQL queue" in sqlite.stderr and "Traceback" not in sqlite.stderr
+
+
+def test_a_customer_reply_with_wait_false_is_a_queue_job(dep: Deployment, client: httpx.Client) -> None:
+    (tid,) = _queued(client, dep, 1)
+    assert _worker(dep).returncode == 0
+    r = client.post(f"{dep.url}/v1/tickets/{tid}/messages", params={"wait": "false"},
+                    json={"body": "Also: my invoice is INV-20417."}, headers=dep.headers("submitter@acme"))
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] == "received" and r.headers["Location"].endswith(tid)
+    view = client.get(f"{dep.url}/v1/tickets/{tid}", headers=dep.headers("reviewer@acme")).json()
+    assert len(view["packet"]["messages"]) == 1  # stored, not run by the web worker
+    done = _worker(dep)
+    assert done.returncode == 0, done.stderr[-2000:]
+    view = client.get(f"{dep.url}/v1/tickets/{tid}", headers=dep.headers("reviewer@acme")).json()
+    assert view["status"] == "awaiting_review"
+    assert [m["body"] for m in view["packet"]["messages"]][-1] == "Also: my invoice is INV-20417."
+    assert [m["status"] for m in view["thread"]] == ["processed"]
+
+
+def test_timers_are_a_periodic_job_that_fires_once_per_tick_across_workers(dep: Deployment, tmp_path: Path) -> None:
+    import signal
+
+    import psycopg
+
+    from api.queue import conninfo
+
+    env = {**dep.env, "SUPPORT_TIMERS_EVERY_S": "1"}
+    logs = [tmp_path / f"worker{n}.log" for n in range(2)]
+    files = [log.open("w") for log in logs]
+    workers = [subprocess.Popen([sys.executable, "-m", "cli.main", "worker"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                                stderr=f) for f in files]
+    try:
+        time.sleep(12)  # start-up (the engine loads on the first job) plus a few ticks
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        for w in workers:
+            w.wait(timeout=60)
+        for f in files:
+            f.close()
+    with psycopg.connect(conninfo(dep.database_url)) as conn:
+        jobs = conn.execute("SELECT args->>'timestamp', status FROM procrastinate_jobs WHERE task_name = 'fire_timers'").fetchall()
+    stamps = [stamp for stamp, _ in jobs]
+    assert len(stamps) >= 2 and len(stamps) == len(set(stamps)), stamps  # two workers, each tick deferred once
+    assert "succeeded" in {str(status) for _, status in jobs}, [log.read_text()[-1500:] for log in logs]
