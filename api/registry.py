@@ -119,35 +119,34 @@ def run_submission(desk: SupportDesk, thread_id: str, queued: bool = False, take
     job lock guarantees no other worker is on it, and the run resumes from the thread's checkpoint.
     """
     claimable = ("queued", "running", "failed") if takeover else ("queued",)
-    with desk.store.transaction() as tx:
-        claimed = tx.execute(update(t.api_tickets).where(a.thread_id == thread_id, a.status.in_(claimable))
-                             .values(status="running", updated_at=now())).rowcount
-    if not claimed:
+    with desk.store.transaction() as tx:  # the claim and the ticket in one round trip
+        row = tx.execute(update(t.api_tickets).where(a.thread_id == thread_id, a.status.in_(claimable))
+                         .values(status="running", updated_at=now()).returning(a.ticket, a.tenant, a.created_at)).mappings().first()
+    if row is None:
         return None
-    row = desk.store.query(select(a.ticket, a.tenant, a.created_at).where(a.thread_id == thread_id))[0]
     ticket = json.loads(str(row["ticket"]))
     try:
         view = desk.submit(ticket, workspace=str(row["tenant"]), thread_id=thread_id,
                            received_at=str(row["created_at"]) if queued else None)
     except Exception as exc:
         log.exception("run of ticket %s failed", thread_id)
-        _set(desk.store, thread_id, status="failed", error=f"{type(exc).__name__}: {exc}")
-        audit(desk.store, thread_id, "run.failed", "agent", {"error": str(exc)})
+        _set(desk.store, thread_id, ("run.failed", "agent", {"error": str(exc)}), status="failed",
+             error=f"{type(exc).__name__}: {exc}")
         raise
-    _set(desk.store, thread_id, status="done", tiers=json.dumps(tiers_of(view)))
-    audit(desk.store, thread_id, "run.stopped", "agent", {"status": view["status"]})
+    _set(desk.store, thread_id, ("run.stopped", "agent", {"status": view["status"]}), status="done",
+         tiers=json.dumps(tiers_of(view)))
     return view
 
 
 def after_decision(desk: SupportDesk, view: dict[str, Any], who: Principal, decision: dict[str, Any]) -> None:
     """Record a decision in the audit trail and refresh the queue's tiers."""
-    _set(desk.store, view["thread_id"], tiers=json.dumps(tiers_of(view)))
-    audit(desk.store, view["thread_id"], "review.decided", who.label, {**decision, "status": view["status"]})
+    _set(desk.store, view["thread_id"], ("review.decided", who.label, {**decision, "status": view["status"]}),
+         tiers=json.dumps(tiers_of(view)))
 
 
 def refresh_tiers(desk: SupportDesk, view: dict[str, Any]) -> None:
     """Keep the queue's tiers in step with the pending review (after a new round)."""
-    _set(desk.store, view["thread_id"], tiers=json.dumps(tiers_of(view)))
+    _set(desk.store, view["thread_id"], None, tiers=json.dumps(tiers_of(view)))
 
 
 def tiers_of(view: dict[str, Any]) -> list[str]:
@@ -155,9 +154,13 @@ def tiers_of(view: dict[str, Any]) -> list[str]:
     return sorted({a["tier"] for i in view["interrupts"] for a in i["action_request"]["args"]["actions"]})
 
 
-def _set(store: Store, thread_id: str, **fields: str) -> None:
+def _set(store: Store, thread_id: str, event: tuple[str, str, dict[str, Any]] | None, **fields: str) -> None:
+    """Update the ticket's row and, in the same transaction, append ``(event, actor, detail)`` to its trail."""
     with store.transaction() as tx:
         tx.execute(update(t.api_tickets).where(a.thread_id == thread_id).values(**fields, updated_at=now()))
+        if event is not None:
+            tx.execute(t.audit.insert().values(thread_id=thread_id, event=event[0], actor=event[1],
+                                               detail=json.dumps(event[2], default=str), at=now()))
 
 
 def audit(store: Store, thread_id: str, event: str, actor: str, detail: dict[str, Any]) -> None:

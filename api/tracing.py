@@ -144,9 +144,8 @@ def save(store: Store, thread_id: str, tracer: NodeTracer) -> None:
     if not rows:
         return
     try:
-        with store.transaction() as tx:
-            for row in rows:
-                tx.execute(insert_for(tx, t.traces).values(**row).on_conflict_do_nothing())
+        with store.transaction() as tx:  # one statement, executemany: a row per node run
+            tx.execute(insert_for(tx, t.traces).on_conflict_do_nothing(), rows)
     except Exception as exc:  # e.g. the database went away after the run committed: the trace is lost, not the run
         log.warning("trace of %s not stored (%s)", thread_id, type(exc).__name__)
 

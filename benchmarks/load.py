@@ -7,8 +7,11 @@ fresh PostgreSQL schema, then, with ``--concurrency`` async httpx clients:
 1. submits ``--tickets`` tickets (the sample tickets, new ids) and waits for each packet;
 2. accepts every review that came back.
 
-It prints p50 / p99 latency of both and tickets/s (submits completed per second of the submit
-phase). Bounded: at most ``--tickets`` per database and ``--max-seconds`` per phase (what is
+It prints p50 / p99 latency of both, tickets/s (submits completed per second of the submit
+phase) and the CPU per ticket of the submit phase: the server's processes (``CPU ms/t``) and, on
+PostgreSQL, the database server's (``DB ms/t``; every backend on the machine, so run it on a quiet one).
+``--code DIR`` runs the server from another checkout (a worktree of an earlier commit) for before/after.
+Bounded: at most ``--tickets`` per database and ``--max-seconds`` per phase (what is
 not done by then is not counted). Loopback only; nothing leaves the machine.
 
     python benchmarks/load.py --tickets 200 --concurrency 8
@@ -68,18 +71,46 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] * 1000
 
 
+def cpu_seconds(match: Any) -> float:
+    """User + system CPU seconds of the live processes whose ``/proc/PID/stat`` fields satisfy ``match(fields)``.
+
+    Fields as in proc(5) after the command name: ``fields[2]`` is the process group, ``fields[11:13]``
+    utime and stime in clock ticks. Linux only; 0.0 elsewhere.
+    """
+    tick, total = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100, 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = stat.read_text()
+        except OSError:  # the process exited meanwhile
+            continue
+        name, fields = raw[raw.index("(") + 1 : raw.rindex(")")], raw[raw.rindex(")") + 2 :].split()
+        if match(name, fields):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds of a process group (a server and its workers)."""
+    return cpu_seconds(lambda _name, fields: int(fields[2]) == pgid)
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL process on this machine (its backends serve whoever is connected)."""
+    return cpu_seconds(lambda name, _fields: name.startswith("postgres"))
+
+
 class Server:
     """uvicorn with N workers in its own process group."""
 
-    def __init__(self, env: dict[str, str], workers: int, log: Path) -> None:
-        """Start it (call :meth:`wait_ready` next)."""
+    def __init__(self, env: dict[str, str], workers: int, log: Path, code: Path = REPO) -> None:
+        """Start it from the checkout ``code`` (call :meth:`wait_ready` next)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         with open(log, "wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
                  "--port", str(self.port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                cwd=code, env={**env, "PYTHONPATH": str(code)}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         self.log = log
 
     def wait_ready(self, timeout: float = 180) -> None:
@@ -148,7 +179,7 @@ def run_backend(name: str, database_url: str, args: argparse.Namespace, index: P
         env = {**os.environ, "SUPPORT_STATE_DIR": str(state), "SUPPORT_DATABASE_URL": database_url,
                "ORT_DISABLE_TELEMETRY": "1", "LANGCHAIN_TRACING_V2": "false", "LANGSMITH_TRACING": "false",
                "SUPPORT_RATE_LIMIT_SUBMIT": "off", "SUPPORT_RATE_LIMIT_REVIEW": "off", **(extra_env or {})}
-        server = Server(env, args.workers, state / "server.log")
+        server = Server(env, args.workers, state / "server.log", args.code)
         try:
             server.wait_ready()
             samples = [json.loads(line) for line in (REPO / "data" / "sample_tickets.jsonl").read_text().splitlines()
@@ -156,8 +187,10 @@ def run_backend(name: str, database_url: str, args: argparse.Namespace, index: P
             run = uuid.uuid4().hex[:6]
             tickets = [("/v1/tickets", {**samples[i % len(samples)], "id": f"load-{run}-{i:05d}"})
                        for i in range(args.tickets)]
+            cpu0, pg0 = group_cpu(server.proc.pid), postgres_cpu()
             sub_lat, views, sub_codes, sub_elapsed = asyncio.run(
                 phase(tickets, server.url, submitter, args.concurrency, args.max_seconds))
+            server_cpu, pg_cpu = group_cpu(server.proc.pid) - cpu0, postgres_cpu() - pg0
             decisions = [(f"/v1/tickets/{v['thread_id']}/review", {"interrupt_id": v["interrupts"][0]["id"],
                                                                    "type": "accept"})
                          for v in views if v.get("interrupts")]
@@ -168,6 +201,8 @@ def run_backend(name: str, database_url: str, args: argparse.Namespace, index: P
     return {"backend": name, "submitted": len(sub_lat), "submit_codes": sub_codes,
             "submit_p50": percentile(sub_lat, 50), "submit_p99": percentile(sub_lat, 99),
             "tickets_per_s": sum(c for s, c in sub_codes.items() if s < 300) / sub_elapsed,
+            "cpu_ms_per_ticket": 1000 * server_cpu / max(1, len(views)),
+            "db_cpu_ms_per_ticket": 1000 * pg_cpu / max(1, len(views)) if name == "postgres" else 0.0,
             "reviewed": len(rev_lat), "review_codes": rev_codes, "review_p50": percentile(rev_lat, 50),
             "review_p99": percentile(rev_lat, 99),
             "reviews_per_s": sum(c for s, c in rev_codes.items() if s < 300) / rev_elapsed if rev_lat else 0.0}
@@ -197,6 +232,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("SUPPORT_TEST_DATABASE_URL",
                                                                  "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--only", choices=["sqlite", "postgres"], help="run one database only")
+    parser.add_argument("--code", type=Path, default=REPO, help="run the server from this checkout (e.g. a git worktree "
+                                                               "of an earlier commit, for before/after)")
     parser.add_argument("--sqlite-synchronous", action="store_true",
                         help="SQLite twice in this run, synchronous=FULL then NORMAL, and print the ratio")
     args = parser.parse_args()
@@ -220,11 +257,11 @@ def main() -> None:
             with psycopg.connect(args.database_url, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     print(f"\n{args.workers} workers, {args.concurrency} in flight, {os.cpu_count()} CPUs, loopback")
-    print(f"{'database':<10}{'submits':>9}{'p50 ms':>9}{'p99 ms':>9}{'tickets/s':>11}"
+    print(f"{'database':<10}{'submits':>9}{'p50 ms':>9}{'p99 ms':>9}{'tickets/s':>11}{'CPU ms/t':>10}{'DB ms/t':>9}"
           f"{'reviews':>9}{'p50 ms':>9}{'p99 ms':>9}{'reviews/s':>11}  statuses")
     for r in results:
         print(f"{r['backend']:<13}{r['submitted']:>6}{r['submit_p50']:>9.0f}{r['submit_p99']:>9.0f}"
-              f"{r['tickets_per_s']:>11.1f}{r['reviewed']:>9}{r['review_p50']:>9.0f}{r['review_p99']:>9.0f}"
+              f"{r['tickets_per_s']:>11.1f}{r['cpu_ms_per_ticket']:>10.1f}{r['db_cpu_ms_per_ticket']:>9.1f}{r['reviewed']:>9}{r['review_p50']:>9.0f}{r['review_p99']:>9.0f}"
               f"{r['reviews_per_s']:>11.1f}  submit {r['submit_codes']} review {r['review_codes']}")
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from api import queue, registry, webhooks
 from api.auth import Principal
 from api.schemas import Problem
-from api.service import SupportDesk
+from api.service import NotFound, SupportDesk
 from tools import schema as t
 from tools.workspaces import ID_PATTERN
 
@@ -55,6 +55,10 @@ def _status(desk: SupportDesk, thread_id: str, workspace: str) -> str:
     run = desk.store.query(select(t.runs.c.status).where(t.runs.c.thread_id == thread_id))
     if run and run[0]["status"]:
         return str(run[0]["status"])
+    try:  # the run reached its checkpoint a moment before its row was recorded: say what GET /v1/tickets says
+        return str(desk.view(thread_id)["status"])
+    except NotFound:
+        pass
     row = registry.owned(desk.store, thread_id, workspace)
     return str(row["status"]) if row else "unknown"
 
