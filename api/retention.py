@@ -2,7 +2,7 @@
 
 A finished run (completed or rejected, nothing pending in its outbox, last updated before the
 cutoff) is archived: its final view — ticket, packet, decisions, status — goes to
-``run_archive`` as JSON, then the checkpointer deletes the thread. ``SupportDesk.view`` falls
+``run_archive`` as JSON, its node traces are deleted, then the checkpointer deletes the thread. ``SupportDesk.view`` falls
 back to the archive, so the API, the CLI and the audit trail keep working; the ledger, outbox
 and audit rows are never touched. Run it with ``support-agent retention --older-than DAYS`` or
 at API start with ``SUPPORT_RETENTION_DAYS``.
@@ -14,7 +14,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import delete, exists, select
 
 from tools import schema as t
 from tools.store import insert_for, now
@@ -61,6 +61,8 @@ def prune(desk: SupportDesk, older_than_days: float) -> dict[str, Any]:
         with desk.store.transaction(lock=f"retention:{thread_id}") as tx:
             tx.execute(insert_for(tx, t.run_archive).values(thread_id=thread_id, workspace=view["workspace"], view=kept,
                                                             archived_at=now()).on_conflict_do_nothing())
+            # Node traces are for debugging recent runs (~14 KB a ticket); the archive keeps what an audit needs.
+            tx.execute(delete(t.traces).where(t.traces.c.thread_id == thread_id))
         desk.checkpointer.delete_thread(thread_id)  # only after the archive row is committed
         before, after = before + size, after + len(kept.encode())
         pruned.append(thread_id)
