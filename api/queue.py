@@ -112,9 +112,23 @@ def ensure_schema(settings: Settings, store: Any) -> None:
 LANE_BOOST = {"priority": 1000, "standard": 0}
 
 
-def lane_of(customer: dict[str, Any] | None) -> str:
-    """``priority`` for a VIP or enterprise customer (known before triage, from the CRM), else ``standard``."""
-    return "priority" if customer and (customer.get("vip") or customer.get("plan") == "enterprise") else "standard"
+def lane_of(customer: dict[str, Any] | None, playbook: Any = None) -> str:
+    """``priority`` for a VIP customer or one whose SLA is at risk, else ``standard`` — known before triage.
+
+    SLA at risk: the customer's plan's first-response target at normal priority is within the playbook's
+    ``sla_risk_hours`` (the sample playbook: enterprise, 4 h). Without a playbook, enterprise counts as at risk.
+    """
+    if not customer:
+        return "standard"
+    if customer.get("vip"):
+        return "priority"
+    if playbook is None:
+        return "priority" if customer.get("plan") == "enterprise" else "standard"
+    try:
+        at_risk = playbook.sla_at_risk(playbook.sla_hours(str(customer.get("plan") or ""), "normal"))
+    except (KeyError, TypeError, ValueError, StopIteration):  # a playbook without a normal priority or SLA table
+        at_risk = False
+    return "priority" if at_risk else "standard"
 
 
 def enqueue(settings: Settings, store: Any, thread_id: str, workspace: str = "", lane: str = "standard") -> bool:
@@ -135,11 +149,11 @@ def enqueue(settings: Settings, store: Any, thread_id: str, workspace: str = "",
 
 
 def enqueue_ticket(desk: Any, thread_id: str, workspace: str, ticket: dict[str, Any]) -> bool:
-    """Defer a registered ticket's run in its customer's lane (the CRM says VIP / enterprise before triage)."""
+    """Defer a registered ticket's run in its customer's lane (the CRM and the playbook decide, before triage)."""
     from graph.nodes.triage import customer_facts
 
-    customer = customer_facts(desk.engine_of(workspace), ticket)
-    return enqueue(desk.settings, desk.store, thread_id, workspace, lane_of(customer))
+    engine = desk.engine_of(workspace)
+    return enqueue(desk.settings, desk.store, thread_id, workspace, lane_of(customer_facts(engine, ticket), engine.playbook))
 
 
 def enqueue_message(settings: Settings, thread_id: str, message_id: str, workspace: str = "") -> bool:
