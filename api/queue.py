@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from functools import cache
 from typing import Any
 
@@ -41,6 +42,29 @@ def conninfo(url: str) -> str:
 @cache
 def app_for(url: str, attempts: int) -> procrastinate.App:
     """The procrastinate app on the deployment's database, with the ticket task."""
+    return _new_app(url, attempts)
+
+
+_DEFER_LOCK = threading.Lock()
+_DEFER_APPS: dict[tuple[str, int], procrastinate.App] = {}
+
+
+def _deferring_app(settings: Settings) -> procrastinate.App:
+    """An app opened once per process for deferring, its pool shared by every request thread.
+
+    Not opened and closed per call: the sync connector (and its pool) is shared by the app's users, so one
+    request's ``close()`` closed the pool under another request's defer, which then waited for a connection
+    until psycopg_pool's 30 s timeout (a 503 under concurrent ``wait=false`` submits; ``benchmarks/scale.py``).
+    """
+    key = (settings.database_url, settings.queue_attempts)
+    with _DEFER_LOCK:
+        app = _DEFER_APPS.get(key)
+        if app is None:
+            app = _DEFER_APPS[key] = _new_app(*key).open()
+        return app
+
+
+def _new_app(url: str, attempts: int) -> procrastinate.App:
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(url)))
 
     @app.task(name="run_ticket", queue=QUEUE, retry=procrastinate.RetryStrategy(max_attempts=attempts, wait=1))
@@ -95,14 +119,13 @@ def enqueue(settings: Settings, store: Any, thread_id: str, workspace: str = "",
     Fairness: within a lane a job's priority drops by the workspace's backlog (its jobs waiting now), so a
     burst from one workspace queues behind the next ticket of another instead of starving it.
     """
-    app = app_of(settings)
+    app = _deferring_app(settings)
     priority = LANE_BOOST.get(lane, 0) - backlog(store, workspace)
-    with app.open():
-        try:
-            app.tasks["run_ticket"].configure(queueing_lock=thread_id, priority=priority).defer(
-                thread_id=thread_id, workspace=workspace, lane=lane)
-        except AlreadyEnqueued:
-            return False
+    try:
+        app.tasks["run_ticket"].configure(queueing_lock=thread_id, priority=priority).defer(
+            thread_id=thread_id, workspace=workspace, lane=lane)
+    except AlreadyEnqueued:
+        return False
     return True
 
 

@@ -127,3 +127,18 @@ def test_a_burst_from_one_workspace_does_not_starve_another_and_vips_go_first(de
     assert len(ran) == 8, ran
     assert ran[0] == f"acme~{vip}"  # the priority lane first
     assert ran.index(other) <= 2, ran  # the other workspace's ticket is not left behind acme's burst of six
+
+
+def test_concurrent_wait_false_submits_all_get_their_job(dep: Deployment) -> None:
+    """Requests deferring at once share the process's procrastinate pool (one closing it stalled another 30 s)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i: int) -> int:
+        with httpx.Client(timeout=20) as c:
+            return submit(c, dep, {"id": f"QC-{uuid.uuid4().hex[:6]}-{i}", **HOW_TO_TICKET}, params={"wait": "false"}).status_code
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(one, range(16)))
+    assert codes == [202] * 16 and time.monotonic() - started < 15, codes
+    assert _worker(dep).returncode == 0
