@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from functools import cache
 from typing import Any
 
@@ -47,7 +48,31 @@ def timers_cron(every_s: float) -> str:
 
 @cache
 def app_for(url: str, attempts: int, timers_every_s: float = 0) -> procrastinate.App:
-    """The procrastinate app on the deployment's database, with its tasks.
+    """The procrastinate app on the deployment's database (workers and schema; not opened here)."""
+    return _new_app(url, attempts, timers_every_s)
+
+
+_DEFER_LOCK = threading.Lock()
+_DEFER_APPS: dict[tuple[str, int], procrastinate.App] = {}
+
+
+def _deferring_app(settings: Settings) -> procrastinate.App:
+    """An app opened once per process for deferring, its pool shared by every request thread.
+
+    Not opened and closed per call: the sync connector (and its pool) is shared by the app's users, so one
+    request's ``close()`` closed the pool under another request's defer, which then waited for a connection
+    until psycopg_pool's 30 s timeout (a 503 under concurrent ``wait=false`` submits; ``benchmarks/scale.py``).
+    """
+    key = (settings.database_url, settings.queue_attempts)
+    with _DEFER_LOCK:
+        app = _DEFER_APPS.get(key)
+        if app is None:
+            app = _DEFER_APPS[key] = _new_app(*key).open()
+        return app
+
+
+def _new_app(url: str, attempts: int, timers_every_s: float = 0) -> procrastinate.App:
+    """A procrastinate app with the tasks.
 
     ``run_ticket`` runs a submitted ticket, ``run_message`` the round a customer's reply starts, and
     ``fire_timers`` (periodic, when ``timers_every_s``) the SLA and approval timers — procrastinate defers
@@ -61,7 +86,7 @@ def app_for(url: str, attempts: int, timers_every_s: float = 0) -> procrastinate
         from api import registry
 
         crash_point("worker_job")
-        desk = _worker_desk()
+        desk = worker_desk()
         if not registry.exists(desk.store, thread_id):
             raise LookupError(f"no registered ticket for thread {thread_id!r}")  # a poison job: retried, then failed
         registry.run_submission(desk, thread_id, takeover=True)
@@ -71,7 +96,7 @@ def app_for(url: str, attempts: int, timers_every_s: float = 0) -> procrastinate
         from api import threads
 
         crash_point("worker_job")
-        threads.process(_worker_desk(), thread_id, message_id)  # a processed message is a no-op: runs once
+        threads.process(worker_desk(), thread_id, message_id)  # a processed message is a no-op: runs once
 
     if timers_every_s:
         @app.periodic(cron=timers_cron(timers_every_s), periodic_id="timers", priority=LANE_BOOST["priority"])
@@ -79,7 +104,7 @@ def app_for(url: str, attempts: int, timers_every_s: float = 0) -> procrastinate
         def fire_timers(timestamp: int) -> None:
             from api.app import fire_timers as fire
 
-            fire(_worker_desk())
+            fire(worker_desk())
 
     return app
 
@@ -90,7 +115,8 @@ def app_of(settings: Settings) -> procrastinate.App:
 
 
 @cache
-def _worker_desk() -> Any:
+def worker_desk() -> Any:
+    """The service this worker process runs its jobs with (one engine per process)."""
     from api.service import SupportDesk
 
     return SupportDesk(get_settings())
@@ -137,14 +163,13 @@ def enqueue(settings: Settings, store: Any, thread_id: str, workspace: str = "",
     Fairness: within a lane a job's priority drops by the workspace's backlog (its jobs waiting now), so a
     burst from one workspace queues behind the next ticket of another instead of starving it.
     """
-    app = app_of(settings)
+    app = _deferring_app(settings)
     priority = LANE_BOOST.get(lane, 0) - backlog(store, workspace)
-    with app.open():
-        try:
-            app.tasks["run_ticket"].configure(queueing_lock=thread_id, priority=priority).defer(
-                thread_id=thread_id, workspace=workspace, lane=lane)
-        except AlreadyEnqueued:
-            return False
+    try:
+        app.tasks["run_ticket"].configure(queueing_lock=thread_id, priority=priority).defer(
+            thread_id=thread_id, workspace=workspace, lane=lane)
+    except AlreadyEnqueued:
+        return False
     return True
 
 
@@ -158,14 +183,13 @@ def enqueue_ticket(desk: Any, thread_id: str, workspace: str, ticket: dict[str, 
 
 def enqueue_message(settings: Settings, thread_id: str, message_id: str, workspace: str = "") -> bool:
     """Defer the round a stored customer message starts; False when it is already waiting."""
-    app = app_of(settings)
-    with app.open():
-        try:
-            # Replies go first: a customer is waiting on an open conversation (and a reply supersedes a review).
-            app.tasks["run_message"].configure(queueing_lock=f"message:{message_id}", priority=LANE_BOOST["priority"]).defer(
-                thread_id=thread_id, message_id=message_id, workspace=workspace)
-        except AlreadyEnqueued:
-            return False
+    app = _deferring_app(settings)
+    try:
+        # Replies go first: a customer is waiting on an open conversation (and a reply supersedes a review).
+        app.tasks["run_message"].configure(queueing_lock=f"message:{message_id}", priority=LANE_BOOST["priority"]).defer(
+            thread_id=thread_id, message_id=message_id, workspace=workspace)
+    except AlreadyEnqueued:
+        return False
     return True
 
 

@@ -194,5 +194,7 @@ def limit_threads(count: int = 1) -> Any:
 
 @lru_cache(maxsize=1)
 def default_embeddings() -> MiniLMEmbeddings:
-    """The process-wide embedder, created on first use."""
-    return MiniLMEmbeddings()
+    """The process-wide embedder, created on first use (``SUPPORT_EMBED_THREADS`` threads; 0: up to 2)."""
+    from tools.settings import get_settings
+
+    return MiniLMEmbeddings(threads=get_settings().embed_threads or None)

@@ -192,3 +192,17 @@ def test_timers_are_a_periodic_job_that_fires_once_per_tick_across_workers(dep: 
     stamps = [stamp for stamp, _ in jobs]
     assert len(stamps) >= 2 and len(stamps) == len(set(stamps)), stamps  # two workers, each tick deferred once
     assert "succeeded" in {str(status) for _, status in jobs}, [log.read_text()[-1500:] for log in logs]
+
+
+def test_concurrent_wait_false_submits_all_get_their_job(dep: Deployment) -> None:
+    """Requests deferring at once share the process's procrastinate pool (one closing it stalled another 30 s)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i: int) -> int:
+        with httpx.Client(timeout=20) as c:
+            return submit(c, dep, {"id": f"QC-{uuid.uuid4().hex[:6]}-{i}", **HOW_TO_TICKET}, params={"wait": "false"}).status_code
+
+    with ThreadPoolExecutor(8) as pool:  # before the fix some of them hung past the client's timeout (pool closed)
+        codes = list(pool.map(one, range(16)))
+    assert codes == [202] * 16, codes
+    assert _worker(dep).returncode == 0
