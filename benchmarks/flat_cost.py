@@ -17,8 +17,9 @@ build seconds and the RSS it adds, save + load seconds, size on disk, and the la
 dense query as retrieval runs it (p50/p99). Two paths: ``langchain`` (the langchain-community
 FAISS store with an ``InMemoryDocstore`` of LangChain documents, saved with ``save_local`` and
 read with ``load_local``, as ``tools/knowledge.py`` did before) and ``raw`` (``tools.dense``).
+``--part retrieve``: the whole ``KnowledgeBase.retrieve`` (dense + BM25 + ranking) at the same sizes.
 
-    python benchmarks/flat_cost.py [--part classifier,index,accuracy] [--sizes 500,5000,50000]
+    python benchmarks/flat_cost.py [--part classifier,index,retrieve,accuracy] [--sizes 500,5000,50000]
         [--passages 10000,100000] [--paths raw,langchain] [--json]
 """
 
@@ -291,6 +292,54 @@ def time_queries(index: Any, queries: np.ndarray, scores: Any) -> tuple[float, f
     return percentiles(timings)
 
 
+def child_retrieve(n: int) -> dict[str, Any]:
+    """``KnowledgeBase.retrieve`` over ``n`` synthetic passages (8 per document), as triage's retrieval calls it."""
+    from tools.chunking import Passage
+    from tools.data import CompanyData, Document
+    from tools.embeddings import default_embeddings
+    from tools.knowledge import KnowledgeBase
+    from tools.lexical import Lexical
+
+    matrix, _ = passages(n)
+    bank = read_csv(BANKING77 / "train.csv")[0]
+    texts = [f"{bank[i % len(bank)]} (passage {i})" for i in range(n)]
+    documents = {
+        f"doc-{d}": Document(id=f"doc-{d}", title=f"Document {d}", kind="help_article", authority="official",
+                             audience="customer" if d % 3 else "internal", owner="support", updated_at="2026-01-01",
+                             date_source="document", supersedes=(), categories=(), requires=(),
+                             body="\n\n".join(texts[d * 8 : d * 8 + 8]), path="")
+        for d in range((n + 7) // 8)}
+    data = CompanyData(root=Path(tempfile.gettempdir()), playbook={"authority_weights": {"official": 1.0}},
+                       documents=documents, customers={}, tickets=[])
+    kb = KnowledgeBase(data, default_embeddings(), Path(tempfile.gettempdir()) / "flat-cost-unused")
+    kb.passages = [Passage(f"doc-{i // 8}", i % 8, f"Section {i % 8}", text, f"Document {i // 8}") for i, text in enumerate(texts)]
+    kb.doc_ids = list(documents)
+    kb._index_rows()
+    kb.lexical = Lexical.build([p.embed_text for p in kb.passages])
+    kb.lexical_docs = Lexical.build([f"{d.title}\n{d.body}" for d in documents.values()], stem=False)
+    if hasattr(kb, "dense"):
+        from tools.dense import DenseIndex
+
+        kb.dense = DenseIndex.build(matrix)
+    else:  # the code before tools/dense.py
+        kb.store = kb._faiss_store(matrix)
+    kb.calibration = kb._calibration(matrix)
+    queries, _ = read_csv(BANKING77 / "test.csv")
+    rng = np.random.default_rng(4)
+    vectors = matrix[rng.choice(n, 100)] + rng.normal(scale=0.05, size=(100, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    calls = list(zip(queries[:100], vectors, strict=True))
+    for text, vector in calls[:10]:
+        kb.retrieve(text, vector, k=4)
+    timings = []
+    for text, vector in calls:
+        started = time.perf_counter()
+        kb.retrieve(text, vector, k=4)
+        timings.append(time.perf_counter() - started)
+    p50, p99 = percentiles(timings)
+    return {"n": n, "retrieve_p50_ms": round(p50, 2), "retrieve_p99_ms": round(p99, 2)}
+
+
 def _raw_path() -> tuple[Any, Any, Any, Any]:
     from tools.dense import DenseIndex
 
@@ -343,7 +392,7 @@ def run_child(*args: str) -> dict[str, Any]:
 def main() -> None:
     """Run each size in its own subprocess and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", default="classifier,index,accuracy")
+    parser.add_argument("--part", default="classifier,index,retrieve,accuracy")
     parser.add_argument("--sizes", default="500,5000,50000")
     parser.add_argument("--passages", default="10000,100000")
     parser.add_argument("--paths", default="raw,langchain", help="index paths to measure")
@@ -353,7 +402,8 @@ def main() -> None:
     if args.child:
         kind, *rest = args.child
         result = {"classifier": lambda: child_classifier(int(rest[0])), "accuracy": child_accuracy,
-                  "index": lambda: child_index(int(rest[0]), rest[1])}[kind]()
+                  "index": lambda: child_index(int(rest[0]), rest[1]),
+                  "retrieve": lambda: child_retrieve(int(rest[0]))}[kind]()
         print(json.dumps(result))
         return
     parts = args.part.split(",")
@@ -362,6 +412,8 @@ def main() -> None:
         results["classifier"] = [run_child("classifier", size) for size in args.sizes.split(",")]
     if "index" in parts:
         results["index"] = [run_child("index", n, path) for n in args.passages.split(",") for path in args.paths.split(",")]
+    if "retrieve" in parts:
+        results["retrieve"] = [run_child("retrieve", n) for n in args.passages.split(",")]
     if "accuracy" in parts:
         results["accuracy"] = run_child("accuracy")
     if args.json:
@@ -393,6 +445,11 @@ def print_tables(results: dict[str, Any]) -> None:
         print("langchain = the store as tools/knowledge.py used it before (search with k = every passage); "
               "raw = tools.dense (one matrix-vector product)")
         print("query = default threads (2 here); 1 thread = BLAS and OpenMP limited to one; goal at 100k: query ≤ 5 ms")
+    if "retrieve" in results:
+        print("retrieve: KnowledgeBase.retrieve(text, vector, k=4) over synthetic passages (banking77 texts, 8 per document, "
+              "random vectors): dense + BM25 (passages and documents) + ranking")
+        for r in results["retrieve"]:
+            print(f"{r['n']:>9} passages: p50 {r['retrieve_p50_ms']} ms, p99 {r['retrieve_p99_ms']} ms")
     if "accuracy" in results:
         print(f"banking77 (real MiniLM embeddings): {results['accuracy']}")
 

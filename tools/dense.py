@@ -3,24 +3,31 @@
 Retrieval needs the cosine of the query with every passage (a document is as relevant as its
 best passage, blended with BM25), so one query is one matrix-vector product over the stored
 vectors — read in place from the FAISS index, without a top-k heap over all of them (a
-``search`` with k = every passage took 16-23 ms at 10,000-100,000 passages, the product takes
-0.1-3 ms; ``benchmarks/flat_cost.py``). The file is FAISS's own (``write_index`` /
+``search`` with k = every passage took 16-23 ms at 10,000-100,000 passages, the product at one
+BLAS thread 0.2-5 ms; ``benchmarks/flat_cost.py``). The file is FAISS's own (``write_index`` /
 ``read_index``), the same file the langchain-community store wrote as ``faiss.faiss``; the
 passage texts live beside it in plain JSON (:mod:`tools.knowledge`), not in a pickled docstore.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 
 def _faiss() -> Any:
     import faiss
 
     return faiss
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 class DenseIndex:
@@ -62,7 +69,11 @@ class DenseIndex:
     def scores(self, query: np.ndarray) -> np.ndarray:
         """The cosine of ``query`` (one unit vector) with every passage, in passage order."""
         vector = np.asarray(query, dtype=np.float32).reshape(-1)
-        out: np.ndarray = self.matrix @ vector
+        # One BLAS thread: the product is memory-bound, and with the cores busy (other requests,
+        # the embedder) a second BLAS thread made it 2-30x slower (flat_cost.py: 100k passages
+        # 11.6 → 5.0 ms p50 on a loaded 2-core machine; it gains ~40 % only on an idle one).
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            out: np.ndarray = self.matrix @ vector
         return out
 
 

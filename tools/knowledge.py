@@ -127,7 +127,8 @@ class KnowledgeBase:
         self.lexical: Lexical | None = None  # passages (stemmed, with heading context)
         self.lexical_docs: Lexical | None = None  # whole documents (not stemmed)
         self.calibration: tuple[float, float] = (0.0, 1.0)  # background cosine: mean, 99th percentile
-        self._row_doc: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._row_doc: np.ndarray = np.zeros(0, dtype=np.int64)  # passage row -> document position
+        self._prior: np.ndarray = np.zeros(0)  # document position -> its authority prior (subtracted)
 
     # ------------------------------------------------------------------ index
 
@@ -174,6 +175,7 @@ class KnowledgeBase:
     def _index_rows(self) -> None:
         position = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
         self._row_doc = np.array([position[p.doc_id] for p in self.passages], dtype=np.int64)
+        self._prior = np.array([PRIOR * (1 - self._weight(doc_id)) ** 2 for doc_id in self.doc_ids], dtype=np.float64)
 
     def _cached_vectors(self) -> dict[str, np.ndarray]:
         """Vectors of the previous index by embed-text hash (re-embed only what changed)."""
@@ -272,20 +274,23 @@ class KnowledgeBase:
         blend = alpha * dense + (1 - alpha) * bm25
         # Relevance: the calibrated confidence of the best document, in proportion for the others.
         scale = self.confidence(float(dense.max())) / max(float(blend.max()), 1e-6)
-        ranked: list[tuple[str, float, float, int]] = []
         best_row = self._best_rows(alpha * passage_sims + (1 - alpha) * passage_bm25)
-        for i, doc_id in enumerate(self.doc_ids):
-            score = float(blend[i]) - PRIOR * (1 - self._weight(doc_id)) ** 2
-            ranked.append((doc_id, max(0.0, float(blend[i]) * scale), score, best_row[i]))
-        ranked.sort(key=lambda r: r[2], reverse=True)
-        return ranked
+        # Whole arrays, not a Python loop per document (12,500 documents: ~25 ms a query).
+        wide = blend.astype(np.float64)
+        score = wide - self._prior
+        order = np.argsort(-score, kind="stable")  # best first; ties keep document order
+        relevance = np.maximum(0.0, wide * scale)
+        ids = [self.doc_ids[i] for i in order.tolist()]
+        return list(zip(ids, relevance[order].tolist(), score[order].tolist(), best_row[order].tolist(), strict=True))
 
     def _best_rows(self, passage_sims: np.ndarray) -> np.ndarray:
-        order = np.lexsort((-passage_sims, self._row_doc))  # by document, best passage first
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = self._row_doc[order][1:] != self._row_doc[order][:-1]
+        """Per document, the row of its best passage (the first one on a tie)."""
+        top = np.full(len(self.doc_ids), -np.inf, dtype=passage_sims.dtype)
+        np.maximum.at(top, self._row_doc, passage_sims)
+        hits = np.flatnonzero(passage_sims == top[self._row_doc])
+        docs, first = np.unique(self._row_doc[hits], return_index=True)
         best = np.zeros(len(self.doc_ids), dtype=np.int64)
-        best[self._row_doc[order][first]] = order[first]
+        best[docs] = hits[first]
         return best
 
     def _select(self, ranked: list[tuple[str, float, float, int]], k: int, audience: str | None,
