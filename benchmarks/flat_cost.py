@@ -233,6 +233,7 @@ def child_accuracy() -> dict[str, Any]:
     accuracy = float(np.mean(np.array(predicted) == np.array(test_labels)))
     return {"train": len(train_texts), "test": len(test_texts), "accuracy": round(accuracy, 4),
             "train_s": round(train_s, 1), "oof_accuracy": round(model.cv_report["oof_accuracy"], 4),
+            "cv_texts": model.cv_report.get("cv_texts"),
             "weights": model.cv_report["weights"], "temperature": round(model.cv_report["temperature"], 3)}
 
 
