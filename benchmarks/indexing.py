@@ -92,9 +92,8 @@ def warm_up(embedder: Any) -> None:
     import bm25s  # noqa: F401
     import faiss  # noqa: F401
 
-    from tools import knowledge, lexical
+    from tools import lexical
 
-    knowledge._faiss()
     lexical.stop_words()
     lexical.Lexical.build(["warm up the lexical index", "second text"])
     words = "the quick brown fox jumps over the lazy dog".split() * 30

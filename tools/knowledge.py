@@ -1,7 +1,7 @@
 """Knowledge retrieval: hybrid BM25 + dense passages, an authority prior, a calibrated confidence.
 
 Index: documents are cut into heading-aware passages (:mod:`tools.chunking`), embedded with
-the heading path as context and stored in a ``langchain_community`` FAISS index (inner
+the heading path as context and stored in a raw FAISS flat index (:mod:`tools.dense`; inner
 product on unit vectors = cosine). A bm25s index (:mod:`tools.lexical`) covers the same
 documents. Both are saved with the knowledge content hash, the model id and the chunking
 code version; a change rebuilds, and passage vectors whose text did not change are taken
@@ -47,7 +47,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,9 +54,11 @@ from typing import Any
 
 import numpy as np
 
+from tools import dense as dense_module
 from tools import lexical as lexical_module
 from tools.chunking import Passage, chunk_document, chunking_version
 from tools.data import CompanyData, Document
+from tools.dense import DenseIndex
 from tools.embeddings import DIM, MAX_TOKENS, MODEL_ID, MiniLMEmbeddings, limit_threads
 from tools.lexical import Lexical
 
@@ -67,14 +68,6 @@ ALPHA_LONG = 0.4  # … and for a longer one (its pooled vector is blurrier, its
 PRIOR = 0.6  # authority prior strength
 CONFIDENT = 0.5  # calibrated confidence below this = low retrieval confidence
 EMBED_CHUNK = 256  # passages per embedding call (progress granularity; batches are padded per call)
-
-
-def _faiss() -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # langchain-community announces its sunset on import
-        from langchain_community.vectorstores import FAISS
-        from langchain_community.vectorstores.utils import DistanceStrategy
-    return FAISS, DistanceStrategy
 
 
 @dataclass(frozen=True)
@@ -113,7 +106,7 @@ class Retrieval:
 
 def _code_version() -> str:
     digest = hashlib.sha256(chunking_version().encode())
-    for module in (__file__, lexical_module.__file__ or ""):
+    for module in (__file__, lexical_module.__file__ or "", dense_module.__file__ or ""):
         digest.update(Path(module).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -128,13 +121,14 @@ class KnowledgeBase:
         self.index_dir = index_dir
         self.weights: dict[str, float] = {k: float(v) for k, v in data.playbook.get("authority_weights", {}).items()}
         self.superseded_by: dict[str, str] = {old: doc.id for doc in data.documents.values() for old in doc.supersedes}
-        self.store: Any = None
+        self.dense: DenseIndex | None = None  # passage vectors, in passage order
         self.passages: list[Passage] = []
         self.doc_ids: list[str] = []
         self.lexical: Lexical | None = None  # passages (stemmed, with heading context)
         self.lexical_docs: Lexical | None = None  # whole documents (not stemmed)
         self.calibration: tuple[float, float] = (0.0, 1.0)  # background cosine: mean, 99th percentile
-        self._row_doc: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._row_doc: np.ndarray = np.zeros(0, dtype=np.int64)  # passage row -> document position
+        self._prior: np.ndarray = np.zeros(0)  # document position -> its authority prior (subtracted)
 
     # ------------------------------------------------------------------ index
 
@@ -155,9 +149,7 @@ class KnowledgeBase:
         return True
 
     def _load(self, meta: dict[str, Any]) -> None:
-        faiss_cls, _ = _faiss()
-        self.store = faiss_cls.load_local(str(self.index_dir), self.embedder, index_name="faiss",
-                                          allow_dangerous_deserialization=True)
+        self.dense = DenseIndex.load(self.index_dir / "faiss.faiss")
         rows = json.loads((self.index_dir / "passages.json").read_text())
         self.passages = [Passage(r["doc_id"], r["number"], r["section"], r["text"], r["context"]) for r in rows]
         self.doc_ids = list(meta["doc_ids"])
@@ -168,7 +160,9 @@ class KnowledgeBase:
 
     def _save(self, expected: dict[str, Any]) -> None:
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        self.store.save_local(str(self.index_dir), index_name="faiss")
+        assert self.dense is not None
+        self.dense.save(self.index_dir / "faiss.faiss")
+        (self.index_dir / "faiss.pkl").unlink(missing_ok=True)  # the langchain docstore of an older build
         rows = [{"doc_id": p.doc_id, "number": p.number, "section": p.section, "text": p.text, "context": p.context}
                 for p in self.passages]
         (self.index_dir / "passages.json").write_text(json.dumps(rows))
@@ -181,17 +175,15 @@ class KnowledgeBase:
     def _index_rows(self) -> None:
         position = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
         self._row_doc = np.array([position[p.doc_id] for p in self.passages], dtype=np.int64)
+        self._prior = np.array([PRIOR * (1 - self._weight(doc_id)) ** 2 for doc_id in self.doc_ids], dtype=np.float64)
 
     def _cached_vectors(self) -> dict[str, np.ndarray]:
         """Vectors of the previous index by embed-text hash (re-embed only what changed)."""
         try:
-            import faiss
-
             if json.loads((self.index_dir / "knowledge.json").read_text()).get("model") != MODEL_ID:
                 return {}  # vectors of another model are no use
             rows = json.loads((self.index_dir / "passages.json").read_text())
-            index = faiss.read_index(str(self.index_dir / "faiss.faiss"))
-            matrix = index.reconstruct_n(0, index.ntotal)
+            matrix = DenseIndex.load(self.index_dir / "faiss.faiss").matrix  # a view that keeps its index alive
         except (OSError, ValueError, RuntimeError, KeyError, AttributeError):
             return {}
         if len(rows) != len(matrix):
@@ -237,22 +229,9 @@ class KnowledgeBase:
         self.lexical_docs = Lexical.build([f"{d.title}\n{d.body}" for d in docs] or [""], stem=False)
         report("bm25", 1, 1)
         report("faiss", 0, 1)
-        self.store = self._faiss_store(matrix)
+        self.dense = DenseIndex.build(matrix)
         self.calibration = self._calibration(matrix)
         report("faiss", 1, 1)
-
-    def _faiss_store(self, matrix: np.ndarray) -> Any:
-        import faiss
-        from langchain_community.docstore.in_memory import InMemoryDocstore
-        from langchain_core.documents import Document as LCDocument
-
-        faiss_cls, strategy = _faiss()
-        index = faiss.IndexFlatIP(DIM)
-        index.add(matrix)
-        docstore = InMemoryDocstore({str(i): LCDocument(page_content=p.text, metadata={"doc_id": p.doc_id, "section": p.section})
-                                     for i, p in enumerate(self.passages)})
-        return faiss_cls(self.embedder, index, docstore, {i: str(i) for i in range(len(self.passages))},
-                         distance_strategy=strategy.MAX_INNER_PRODUCT)
 
     def _calibration(self, matrix: np.ndarray, sample: int = 400) -> tuple[float, float]:
         """Mean and 99th percentile of the cosine between passages of different documents (a sample)."""
@@ -279,10 +258,8 @@ class KnowledgeBase:
             return []
         if vector is None:
             vector = self.embedder.embed_long([text])[0]
-        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        sims, rows = self.store.index.search(query, len(self.passages))
-        passage_sims = np.empty(len(self.passages), dtype=np.float32)
-        passage_sims[rows[0]] = sims[0]
+        assert self.dense is not None
+        passage_sims = self.dense.scores(vector)
         dense = np.full(len(self.doc_ids), -1.0, dtype=np.float32)
         np.maximum.at(dense, self._row_doc, passage_sims)
         assert self.lexical is not None and self.lexical_docs is not None
@@ -297,20 +274,23 @@ class KnowledgeBase:
         blend = alpha * dense + (1 - alpha) * bm25
         # Relevance: the calibrated confidence of the best document, in proportion for the others.
         scale = self.confidence(float(dense.max())) / max(float(blend.max()), 1e-6)
-        ranked: list[tuple[str, float, float, int]] = []
         best_row = self._best_rows(alpha * passage_sims + (1 - alpha) * passage_bm25)
-        for i, doc_id in enumerate(self.doc_ids):
-            score = float(blend[i]) - PRIOR * (1 - self._weight(doc_id)) ** 2
-            ranked.append((doc_id, max(0.0, float(blend[i]) * scale), score, best_row[i]))
-        ranked.sort(key=lambda r: r[2], reverse=True)
-        return ranked
+        # Whole arrays, not a Python loop per document (12,500 documents: ~25 ms a query).
+        wide = blend.astype(np.float64)
+        score = wide - self._prior
+        order = np.argsort(-score, kind="stable")  # best first; ties keep document order
+        relevance = np.maximum(0.0, wide * scale)
+        ids = [self.doc_ids[i] for i in order.tolist()]
+        return list(zip(ids, relevance[order].tolist(), score[order].tolist(), best_row[order].tolist(), strict=True))
 
     def _best_rows(self, passage_sims: np.ndarray) -> np.ndarray:
-        order = np.lexsort((-passage_sims, self._row_doc))  # by document, best passage first
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = self._row_doc[order][1:] != self._row_doc[order][:-1]
+        """Per document, the row of its best passage (the first one on a tie)."""
+        top = np.full(len(self.doc_ids), -np.inf, dtype=passage_sims.dtype)
+        np.maximum.at(top, self._row_doc, passage_sims)
+        hits = np.flatnonzero(passage_sims == top[self._row_doc])
+        docs, first = np.unique(self._row_doc[hits], return_index=True)
         best = np.zeros(len(self.doc_ids), dtype=np.int64)
-        best[self._row_doc[order][first]] = order[first]
+        best[docs] = hits[first]
         return best
 
     def _select(self, ranked: list[tuple[str, float, float, int]], k: int, audience: str | None,

@@ -146,3 +146,55 @@ def test_benchmark_csv_validation_names_file_and_line(tmp_path: Path) -> None:
     ragged.write_text("text,label\nhello,greet\nbye,leave,extra\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"ragged\.csv, line 3: expected 2 fields, got 3"):
         read_labelled_csv(ragged)
+
+
+UNBOUNDED = {"word_features": None, "char_features": None, "cv_texts": 10**9, "knn_vectors": 10**9}
+
+
+def test_bounds_do_not_change_a_small_set(data: tuple[list[str], list[str], np.ndarray]) -> None:
+    texts, labels, vectors = data
+    probe_texts, _, probe_vectors = _make(5, seed=13)
+    bounded = TextClassifier(seed=0).fit(texts, labels, vectors)
+    unbounded = TextClassifier(seed=0, **UNBOUNDED).fit(texts, labels, vectors)
+    np.testing.assert_array_equal(bounded.predict_proba(probe_texts, probe_vectors),
+                                  unbounded.predict_proba(probe_texts, probe_vectors))
+    assert bounded.cv_report == unbounded.cv_report
+
+
+def test_a_large_set_keeps_the_model_bounded_and_accurate() -> None:
+    texts, labels, vectors = _make(700, seed=21)  # 2,100 texts
+    limits = {"word_features": 40, "char_features": 300, "cv_texts": 600, "knn_vectors": 240}
+    model = TextClassifier(seed=0, n_jobs=1, **limits).fit(texts, labels, vectors)
+    scorers = model._scorers
+    assert scorers is not None
+    assert scorers.n_features <= 40 + 300
+    assert scorers.svm_wt.shape == (scorers.n_features, 3)
+    assert len(scorers.train) <= 240 + 1  # kNN bank: 80 per class and the padding row
+    assert (scorers.index < len(scorers.train) - 1).sum(axis=1).tolist() == [80, 80, 80]
+    assert 600 <= model.cv_report["cv_texts"] <= 603  # the fusion was chosen on a stratified sample
+    probe_texts, probe_labels, probe_vectors = _make(30, seed=22)
+    predicted = [label for label, _ in model.predict(probe_texts, probe_vectors)]
+    assert np.mean(np.array(predicted) == np.array(probe_labels)) >= 0.9
+
+
+def test_the_kept_knn_neighbours_are_real_members_of_their_class() -> None:
+    texts, labels, vectors = _make(100, seed=23)
+    model = TextClassifier(seed=0, knn_vectors=60).fit(texts, labels, vectors)
+    scorers = model._scorers
+    assert scorers is not None
+    for c, label in enumerate(model.classes_):
+        rows = scorers.index[c][scorers.index[c] < len(scorers.train) - 1]
+        assert len(rows) == 20
+        members = vectors[[i for i, lab in enumerate(labels) if lab == label]]
+        # each kept vector is one of the class's training vectors (float32 copy, exact)
+        assert all(np.any(np.all(members == scorers.train[r], axis=1)) for r in rows)
+
+
+def test_the_final_fit_in_a_worker_process_gives_the_same_model() -> None:
+    texts, labels, vectors = _make(700, seed=24)
+    limits = {"cv_texts": 300, "cv": 3}
+    probe_texts, _, probe_vectors = _make(5, seed=25)
+    alone = TextClassifier(seed=0, n_jobs=1, **limits).fit(texts, labels, vectors)
+    pooled = TextClassifier(seed=0, n_jobs=2, **limits).fit(texts, labels, vectors)
+    np.testing.assert_allclose(pooled.predict_proba(probe_texts, probe_vectors),
+                               alone.predict_proba(probe_texts, probe_vectors), rtol=1e-6, atol=1e-9)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tools.data import load_company
@@ -110,3 +112,21 @@ def test_index_reloads_and_re_embeds_only_changed_passages(kb: KnowledgeBase, tm
     assert {s[0] for s in steps} >= {"chunk", "embed passages", "bm25", "faiss"}
     hits, _ = second.search("are large exports emailed as a zip", k=1)
     assert hits[0].doc.id == "kb-export" and "ten minutes" in hits[0].passage
+
+
+def test_an_index_saved_through_the_langchain_store_is_rebuilt_from_its_vectors(kb: KnowledgeBase, tmp_path: Path) -> None:
+    root = tmp_path / "old"
+    shutil.copytree(kb.data.root, root)
+    meta_file = root / "index" / "knowledge.json"
+    meta = json.loads(meta_file.read_text())
+    meta["code"] = "before-tools-dense"  # an index written by the previous code
+    meta_file.write_text(json.dumps(meta))
+    (root / "index" / "faiss.pkl").write_bytes(b"langchain docstore")
+    steps: list[tuple[str, int, int]] = []
+    old = KnowledgeBase(load_company(root), kb.embedder, root / "index")
+    assert old.load_or_build(lambda step, done, total: steps.append((step, done, total))) is True
+    assert [s for s in steps if s[0] == "embed passages"][-1][2] == 0  # every vector came from the old index
+    assert not (root / "index" / "faiss.pkl").exists()
+    query = kb.embedder.embed_long(["reset link expired"])[0]
+    np.testing.assert_allclose(old.dense.scores(query), kb.dense.scores(query), atol=1e-6)  # type: ignore[union-attr]
+    assert [h.doc.id for h in old.search("reset link expired", k=3)[0]] == [h.doc.id for h in kb.search("reset link expired", k=3)[0]]
