@@ -380,9 +380,6 @@ def cmd_worker(args: argparse.Namespace) -> None:
     from api import queue
     from tools.settings import get_settings
 
-    # One process per core: the embedding model on one thread, unless SUPPORT_EMBED_THREADS says otherwise.
-    os.environ.setdefault("SUPPORT_EMBED_THREADS", "1")
-    get_settings.cache_clear()
     settings = get_settings()
     if not queue.enabled(settings):
         raise CliError("no job queue: set SUPPORT_DATABASE_URL=postgresql://… and SUPPORT_QUEUE=procrastinate")

@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     queue: Literal["inprocess", "procrastinate"] = Field(
         "inprocess", description="procrastinate (PostgreSQL only): wait=false submits become jobs that `support-agent worker` "
                                  "processes; inprocess: the web worker runs them in the background.")
-    embed_threads: int = Field(0, ge=0, le=64, description="Threads of the embedding model per process; 0: up to 2. "
-                               "`support-agent worker` uses 1 unless set: run one worker process per core.")
+    embed_threads: int = Field(0, ge=0, le=64, description="Threads of the embedding model per process; 0: up to 2 "
+                               "(a worker waiting on the database leaves the other thread a core).")
     queue_attempts: int = Field(3, ge=0, le=20, description="Retries of a failing queue job before it stays failed (dead letter).")
     stalled_after_s: float = Field(30, gt=0, description="A worker silent (no heartbeat) this long has its running jobs retried.")
     max_engines: int = Field(8, ge=1, le=1000, description="Workspace engines kept loaded per process (least recently used is dropped).")
