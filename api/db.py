@@ -10,16 +10,34 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import weakref
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from tools.settings import Settings
-from tools.store import Store
+from tools.store import PING_IDLE_S, Store
 
 #: Arbitrary constant: serialises ``PostgresSaver.setup()`` when several workers start together.
 _SETUP_LOCK = 4_242_002
+
+
+_RETURNED: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+
+def _returned(conn: Any) -> None:
+    """psycopg_pool ``reset``: remember when the connection came back to the pool."""
+    _RETURNED[conn] = time.monotonic()
+
+
+def _check_if_idle(conn: Any) -> None:
+    """psycopg_pool ``check``: ping only a connection idle for ``PING_IDLE_S`` (as the store's pool does)."""
+    from psycopg_pool import ConnectionPool
+
+    returned = _RETURNED.get(conn)
+    if returned is None or time.monotonic() - returned >= PING_IDLE_S:
+        ConnectionPool.check_connection(conn)
 
 
 def pool_for(url: str, size: int, timeout: float = 5.0) -> Any:
@@ -32,7 +50,7 @@ def pool_for(url: str, size: int, timeout: float = 5.0) -> Any:
     from psycopg_pool import ConnectionPool
 
     pool = ConnectionPool(
-        url, min_size=1, max_size=size, open=True, check=ConnectionPool.check_connection, timeout=timeout,
+        url, min_size=1, max_size=size, open=True, check=_check_if_idle, reset=_returned, timeout=timeout,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row, "connect_timeout": max(1, int(timeout))},
     )
     pool.wait(timeout=15)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -41,6 +42,29 @@ _MIGRATION_LOCK = 4_242_001
 
 Tx = Connection
 """An open transaction (a SQLAlchemy connection inside ``begin()``)."""
+
+#: A pooled PostgreSQL connection back in the pool for less than this is used without a ping. A ping on
+#: every checkout (``pool_pre_ping``) cost ~10 round trips a ticket; a connection that broke within the
+#: window fails its statement instead, SQLAlchemy sees a disconnect and invalidates the pool (one 503).
+PING_IDLE_S = 2.0
+
+
+def _ping_if_idle(engine: Engine, dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+    """Checkout: ping a connection that sat idle; a dead one is replaced (SQLAlchemy's pessimistic recipe)."""
+    from sqlalchemy.exc import DisconnectionError
+
+    returned = record.info.get("checked_in_at")
+    if returned is not None and time.monotonic() - returned < PING_IDLE_S:
+        return
+    try:
+        engine.dialect.do_ping(dbapi_connection)
+    except Exception as exc:  # the pool retries the checkout with a new connection
+        raise DisconnectionError(str(exc)) from exc
+
+
+def _checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
 
 def now() -> str:
     """UTC timestamp in ISO format, seconds precision."""
@@ -110,9 +134,11 @@ class Store:
         parsed = make_url(url)
         engine = create_engine(
             parsed.set(drivername="postgresql+psycopg"), pool_size=pool_size, max_overflow=pool_size,
-            pool_timeout=timeout, pool_pre_ping=True, pool_recycle=1800,
+            pool_timeout=timeout, pool_recycle=1800,
             connect_args={"connect_timeout": max(1, int(timeout)), "prepare_threshold": None},
         )
+        event.listen(engine, "checkout", functools.partial(_ping_if_idle, engine))
+        event.listen(engine, "checkin", _checked_in)
         return cls(engine, migrate=migrate)
 
     @property
