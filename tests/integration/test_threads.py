@@ -156,3 +156,27 @@ def test_cli_reply(dep: Deployment, client: httpx.Client, tmp_path: Path) -> Non
     empty.write_text("  ")
     bad = subprocess.run([*cli, "reply", tid, str(empty)], cwd=REPO, env=dep.env, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_reply_with_wait_false_is_stored_at_once_and_runs_in_the_background(dep: Deployment, client: httpx.Client) -> None:
+    import time
+
+    view = _new(client, dep)
+    tid = view["ticket"]["id"]
+    r = client.post(f"{dep.url}/v1/tickets/{tid}/messages", params={"wait": "false"}, json={"body": "The invoice is INV-20417."},
+                    headers=dep.headers("submitter@acme"))
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] == "received" and r.headers["Location"] == f"/v1/tickets/{tid}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        after = _get(client, dep, tid)
+        if after["thread"] and after["thread"][-1]["status"] == "processed":
+            break
+        time.sleep(0.3)
+    assert after["thread"][-1]["status"] == "processed", after["thread"]
+    assert after["status"] == "awaiting_review" and after["interrupts"][0]["id"] != view["interrupts"][0]["id"]  # a new round
+    assert after["packet"]["messages"][-1]["body"] == "The invoice is INV-20417."
+    _no_duplicates(after)
+    note = client.post(f"{dep.url}/v1/tickets/{tid}/messages", params={"wait": "false"},
+                       json={"body": "Called the customer.", "internal": True}, headers=dep.headers("submitter@acme"))
+    assert note.status_code == 201 and note.json()["thread"][-1]["status"] == "note"  # a note runs nothing: stored, 201
