@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 EXIT_USAGE = 2
+#: The database does not answer (sysexits EX_UNAVAILABLE): retrying later may work.
+EXIT_UNAVAILABLE = 69
 
 
 class CliError(Exception):

@@ -16,7 +16,7 @@ from typing import Any
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
-from cli.common import EXIT_USAGE, CliError, build_workspace, engine_of
+from cli.common import EXIT_UNAVAILABLE, EXIT_USAGE, CliError, build_workspace, engine_of
 
 
 def _desk(*preload: str) -> Any:
@@ -619,6 +619,22 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return tuple(kinds)
 
 
+def _database_down(exc: BaseException) -> str | None:
+    """One line for a database that does not answer (refused, timed out, pool exhausted); None for anything else."""
+    import sqlite3
+
+    kinds: list[type[BaseException]] = [sqlite3.OperationalError]
+    for module, name in (("sqlalchemy.exc", "OperationalError"), ("psycopg", "OperationalError"),
+                         ("psycopg_pool", "PoolTimeout"), ("sqlalchemy.exc", "TimeoutError")):
+        if module in sys.modules:
+            kinds.append(getattr(sys.modules[module], name))
+    if not isinstance(exc, tuple(kinds)):
+        return None
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return f"the database does not answer ({first}); start it or check SUPPORT_DATABASE_URL"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
@@ -628,6 +644,9 @@ def main(argv: list[str] | None = None) -> int:
         print("support-agent: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        if (down := _database_down(exc)) is not None:
+            print(f"support-agent: {down}", file=sys.stderr)
+            return EXIT_UNAVAILABLE
         if not isinstance(exc, _user_errors()):
             raise
         print(f"support-agent: {exc}", file=sys.stderr)

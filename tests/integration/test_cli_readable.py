@@ -181,3 +181,19 @@ def test_the_import_check_sees_the_engine_when_a_command_loads_it(env: dict[str,
                             env=env, timeout=300, check=False, input=json.dumps({"id": "S-001", "subject": "x", "body": "y"}))
     report = json.loads(result.stderr.strip().splitlines()[-1])
     assert report["code"] == 0 and {"faiss", "onnxruntime", "tools.engine"} <= set(report["loaded"]), result.stderr
+
+
+def test_a_database_that_does_not_answer_is_one_line_not_a_traceback(env: dict[str, str]) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on once the socket is closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    down = {**env, "SUPPORT_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/test", "SUPPORT_QUEUE": "procrastinate",
+            "SUPPORT_DB_TIMEOUT_S": "2"}
+    for args in (("reviews",), ("worker", "--once")):
+        done = run(down, *args)
+        assert done.returncode == 69, (args, done.stderr[-1500:])
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "the database does not answer" in lines[0] and str(port) in lines[0], done.stderr
+        assert "Traceback" not in done.stderr
