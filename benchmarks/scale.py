@@ -585,6 +585,7 @@ def main() -> None:
     parser.add_argument("--no-kill", action="store_true", help="skip the kill-halfway burst")
     parser.add_argument("--no-netns", action="store_true", help="skip the network-namespace run")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--chart", type=Path, help="also draw tickets/s against the floor and CPU per ticket (PNG)")
     args = parser.parse_args()
     counts = [int(c) for c in args.workers.split(",") if c.strip()]
 
@@ -635,10 +636,44 @@ def main() -> None:
             else:
                 shutil.rmtree(tmp, ignore_errors=True)
     report(results)
+    if args.chart and results["phases"]:
+        chart(results, args.chart)
+        print(f"chart: {args.chart}")
     if args.json:
         for ph in [*results["phases"], results.get("kill", {})]:
             ph.pop("threads", None)
         args.json.write_text(json.dumps(results, indent=2, default=str))
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    """Two panels: tickets/s per worker count with the floor as a line; CPU ms a ticket split by process kind."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    phases, floor = results["phases"], results.get("floor")
+    labels = [str(p["workers"]) for p in phases]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    bars = left.bar(labels, [p["tickets_per_s"] for p in phases], color="#4c72b0")
+    left.bar_label(bars, fmt="%.1f")
+    if floor:
+        left.axhline(floor["tickets_per_s"], color="#c44e52", linestyle="--", label=f"compute floor {floor['tickets_per_s']:.0f}/s")
+        left.axhline(0.8 * floor["tickets_per_s"], color="#c44e52", linestyle=":", label="goal: 0.8 × floor")
+        left.legend(loc="center right", fontsize=8)
+    left.set(xlabel="worker processes", ylabel="tickets/s", title=f"Burst of {results['tickets']} through the queue")
+    bottom = [0.0] * len(phases)
+    for part, colour in (("workers", "#4c72b0"), ("api", "#55a868"), ("postgres", "#8172b2")):
+        values = [p["cpu_ms_per_ticket"][part] for p in phases]
+        right.bar(labels, values, bottom=bottom, color=colour, label=part)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    if floor:
+        right.axhline(floor["cpu_ms_per_ticket"], color="#c44e52", linestyle="--", label="floor")
+    right.set(xlabel="worker processes", ylabel="CPU ms per ticket", title="Where a ticket's CPU goes")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def report(results: dict[str, Any]) -> None:
