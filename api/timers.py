@@ -13,7 +13,8 @@ and round (``timers`` table: its primary key is the claim, so two workers tickin
 
 The clock starts at the round's latest customer message (the submit, or the reply that started the round).
 ``now`` is injectable: tests move the clock instead of sleeping. The API runs a tick every
-``SUPPORT_TIMERS_EVERY_S`` seconds; ``support-agent timers`` runs one (for cron).
+``SUPPORT_TIMERS_EVERY_S`` seconds — with the PostgreSQL queue, a periodic job of the queue workers does
+(:mod:`api.queue`); ``support-agent timers`` runs one (for cron).
 """
 
 from __future__ import annotations

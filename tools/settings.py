@@ -26,8 +26,9 @@ class Settings(BaseSettings):
     recover_on_start: bool = Field(True, description="Finish claimed-but-unfinished reviews and queued submits at start.")
     recover_every_s: float = Field(60, ge=0, description="API: every N seconds, one worker finishes decisions and approved "
                                    "actions left unfinished for longer than recover_after_s (0 = only at start).")
-    timers_every_s: float = Field(60, ge=0, description="API: every N seconds one worker fires the due SLA warnings, "
-                                  "breaches, approval escalations and expiries (0 = off; `support-agent timers` runs one).")
+    timers_every_s: float = Field(60, ge=0, description="Every N seconds one API worker (with the queue: one queue "
+                                  "worker, a periodic job) fires the due SLA warnings, breaches, approval escalations and "
+                                  "expiries (0 = off; `support-agent timers` runs one).")
     recover_after_s: float = Field(300, gt=0, description="Age after which an unfinished decision or pending action counts "
                                    "as left behind by a dead process.")
     sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
