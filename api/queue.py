@@ -229,7 +229,9 @@ def jobs(settings: Settings, status: str | None = None, limit: int = 100) -> lis
     import psycopg
     from psycopg.rows import dict_row
 
-    sql = "SELECT id, queueing_lock AS thread_id, status, attempts, scheduled_at FROM procrastinate_jobs"
+    # thread_id: the ticket's (run_ticket, run_message); empty for the periodic timers job.
+    sql = ("SELECT id, task_name AS task, COALESCE(args->>'thread_id', '') AS thread_id, args->>'message_id' AS message_id, "
+           "status, attempts, scheduled_at FROM procrastinate_jobs")
     params: list[Any] = []
     if status:
         sql += " WHERE status = %s"

@@ -164,6 +164,8 @@ def test_a_customer_reply_with_wait_false_is_a_queue_job(dep: Deployment, client
     assert view["status"] == "awaiting_review"
     assert [m["body"] for m in view["packet"]["messages"]][-1] == "Also: my invoice is INV-20417."
     assert [m["status"] for m in view["thread"]] == ["processed"]
+    jobs = [j for j in _jobs(client, dep, status="succeeded") if j["task"] == "run_message" and j["thread_id"].endswith(tid)]
+    assert len(jobs) == 1 and jobs[0]["message_id"] == view["thread"][0]["message_id"]
 
 
 def test_timers_are_a_periodic_job_that_fires_once_per_tick_across_workers(dep: Deployment, tmp_path: Path) -> None:
