@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import itertools
 import pickle
-from collections import Counter
 from contextlib import AbstractContextManager, nullcontext
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +39,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 from threadpoolctl import ThreadpoolController
+
+from tools import tfidf
 
 DEFAULTS: dict[str, Any] = {
     "svm_C": 1.0,  # LinearSVC on the TF-IDF blocks
@@ -73,10 +74,7 @@ class _Scorers:
         lr = LogisticRegression(C=p["lr_C"], max_iter=3000).fit(x, y)
         svm_w, self.svm_b = _full(svm.coef_, svm.intercept_, svm.classes_, n)
         self.svm_wt = np.ascontiguousarray(svm_w.T, dtype=np.float32)  # (features, C): fast row products
-        self.blocks = [
-            (v.build_analyzer(), v.vocabulary_, v.idf_.astype(np.float64), offset)
-            for v, offset in ((self.word, 0), (self.char, len(self.word.vocabulary_)))
-        ]
+        self.blocks = tfidf.blocks_of([self.word, self.char])
         self.n_features = tfidf.shape[1]
         self.lr_w, self.lr_b = _full(lr.coef_, lr.intercept_, lr.classes_, n)
         # Training vectors grouped by class, padded with a row of -inf similarity (the last row).
@@ -97,21 +95,7 @@ class _Scorers:
 
     def tfidf(self, texts: list[str]) -> sparse.csr_matrix:
         """The fitted vectorizers' ``transform``, hstacked, without their per-call overhead."""
-        rows, cols, vals = [], [], []
-        for r, text in enumerate(texts):
-            for analyze, vocab, idf, offset in self.blocks:
-                counts = Counter(j for g in analyze(text) if (j := vocab.get(g)) is not None)
-                if counts:
-                    idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-                    tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-                    v = (1.0 + np.log(tf)) * idf[idx]
-                    rows.append(np.full(len(idx), r))
-                    cols.append(idx + offset)
-                    vals.append(v / np.linalg.norm(v))
-        if not vals:
-            return sparse.csr_matrix((len(texts), self.n_features), dtype=np.float32)
-        data = (np.concatenate(vals).astype(np.float32), (np.concatenate(rows), np.concatenate(cols)))
-        return sparse.csr_matrix(data, shape=(len(texts), self.n_features))
+        return tfidf.transform(self.blocks, [texts] * len(self.blocks), self.n_features)
 
     def scores(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
         s_svm = self.tfidf(texts) @ self.svm_wt + self.svm_b

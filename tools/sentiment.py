@@ -54,6 +54,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from tools import tfidf
+
 TRAIN_FILE = Path(__file__).parent / "defaults" / "sentiment_train.jsonl"
 LABELS = ("negative", "neutral", "positive")
 #: Tokens after a negator that are marked negated (punctuation ends the scope sooner).
@@ -112,10 +114,13 @@ class _Lexical:
             [self.word.fit_transform([mark_negation(t) for t in texts]), self.char.fit_transform(texts)]
         ).tocsr()
         self.svm = LinearSVC(C=SVM_C).fit(self.train_features, y)
+        self.blocks = tfidf.blocks_of([self.word, self.char])  # the same rows as their transform, ~1 ms less a call
+        self.weights = np.ascontiguousarray(self.svm.coef_.T)  # (features, classes)
 
     def scores(self, texts: list[str]) -> np.ndarray:
-        features = sparse.hstack([self.word.transform([mark_negation(t) for t in texts]), self.char.transform(texts)])
-        return np.asarray(self.svm.decision_function(features.tocsr()), dtype=np.float64)
+        features = tfidf.transform(self.blocks, [[mark_negation(t) for t in texts], list(texts)],
+                                   self.weights.shape[0], np.float64)
+        return np.asarray(features @ self.weights + self.svm.intercept_, dtype=np.float64)
 
 
 def _embedding_head(vectors: np.ndarray, y: np.ndarray) -> LogisticRegression:
