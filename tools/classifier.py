@@ -40,7 +40,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 from threadpoolctl import ThreadpoolController
 
-from tools import tfidf
+from tools import tfidf as fast_tfidf
 
 DEFAULTS: dict[str, Any] = {
     "svm_C": 1.0,  # LinearSVC on the TF-IDF blocks
@@ -74,7 +74,7 @@ class _Scorers:
         lr = LogisticRegression(C=p["lr_C"], max_iter=3000).fit(x, y)
         svm_w, self.svm_b = _full(svm.coef_, svm.intercept_, svm.classes_, n)
         self.svm_wt = np.ascontiguousarray(svm_w.T, dtype=np.float32)  # (features, C): fast row products
-        self.blocks = tfidf.blocks_of([self.word, self.char])
+        self.blocks = fast_tfidf.blocks_of([self.word, self.char])
         self.n_features = tfidf.shape[1]
         self.lr_w, self.lr_b = _full(lr.coef_, lr.intercept_, lr.classes_, n)
         # Training vectors grouped by class, padded with a row of -inf similarity (the last row).
@@ -95,7 +95,7 @@ class _Scorers:
 
     def tfidf(self, texts: list[str]) -> sparse.csr_matrix:
         """The fitted vectorizers' ``transform``, hstacked, without their per-call overhead."""
-        return tfidf.transform(self.blocks, [texts] * len(self.blocks), self.n_features)
+        return fast_tfidf.transform(self.blocks, [texts] * len(self.blocks), self.n_features)
 
     def scores(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
         s_svm = self.tfidf(texts) @ self.svm_wt + self.svm_b
