@@ -180,23 +180,36 @@ class StoreCollector:
         gaps.add_metric([], int(self.store.query(select(func.count().label("n")).select_from(t.knowledge_gaps))[0]["n"]))
         lanes = gauge("support_queue_lane_waiting", "Queue jobs waiting per lane (PostgreSQL queue).", labels=["lane"])
         waits = gauge("support_queue_lane_oldest_wait_seconds", "Oldest waiting job per lane (PostgreSQL queue).", labels=["lane"])
-        for lane, row in _lane_depth(self.store).items():
+        jobs = gauge("support_queue_jobs", "Queue jobs by status (PostgreSQL queue); failed = dead letters, retried "
+                     "no more (GET /v1/queue?status=failed).", labels=["status"])
+        depth, statuses = _queue_state(self.store)
+        for lane, row in depth.items():
             lanes.add_metric([lane], row["waiting"])
             waits.add_metric([lane], row["oldest_wait_s"])
-        yield from (pending, oldest, queue, gaps, lanes, waits)
+        for status, n in statuses.items():
+            jobs.add_metric([status], n)
+        yield from (pending, oldest, queue, gaps, lanes, waits, jobs)
 
 
-def _lane_depth(store: Any) -> dict[str, dict[str, float]]:
-    """Waiting jobs and the oldest wait per lane of the procrastinate queue ({} without one)."""
+def _queue_state(store: Any) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Waiting jobs and the oldest wait per lane, and jobs per status, of the procrastinate queue (empty without one).
+
+    A job's wait starts when it was deferred (its ``deferred`` event) or, for a retry, when it is due again.
+    """
     from sqlalchemy import inspect, text
 
     if getattr(store, "dialect", "") != "postgres" or "procrastinate_jobs" not in inspect(store.engine).get_table_names():
-        return {}
-    sql = text("SELECT coalesce(args->>'lane', 'standard') AS lane, count(*) AS n, "
-               "coalesce(extract(epoch FROM now() - min(scheduled_at)), 0) AS age FROM procrastinate_jobs "
-               "WHERE status = 'todo' GROUP BY 1")
+        return {}, {}
+    lanes = text("SELECT coalesce(j.args->>'lane', 'standard') AS lane, count(*) AS n, "
+                 "greatest(0, coalesce(extract(epoch FROM now() - min(coalesce(j.scheduled_at, e.at))), 0)) AS age "
+                 "FROM procrastinate_jobs j LEFT JOIN procrastinate_events e ON e.job_id = j.id AND e.type = 'deferred' "
+                 "WHERE j.status = 'todo' GROUP BY 1")
+    statuses = text("SELECT status::text AS status, count(*) AS n FROM procrastinate_jobs "
+                    "WHERE status IN ('todo', 'doing', 'failed') GROUP BY 1")
     with store.engine.connect() as conn:
-        return {str(r.lane): {"waiting": float(r.n), "oldest_wait_s": float(r.age)} for r in conn.execute(sql)}
+        depth = {str(r.lane): {"waiting": float(r.n), "oldest_wait_s": float(r.age)} for r in conn.execute(lanes)}
+        counts = {str(r.status): float(r.n) for r in conn.execute(statuses)}
+    return depth, {status: counts.get(status, 0.0) for status in ("todo", "doing", "failed")}
 
 
 def exposition(store: Any) -> bytes:

@@ -7,6 +7,7 @@ the next worker retries, and the ticket completes once; a job that keeps failing
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -100,6 +101,8 @@ def test_a_poison_job_ends_in_the_dead_letter_state(dep: Deployment, client: htt
             break
         time.sleep(1.2)
     assert len(failed) == 1 and failed[0]["attempts"] == 2  # tried, retried once, then left failed — never forever
+    dead = re.search(r'^support_queue_jobs\{status="failed"\} (\S+)$', client.get(f"{dep.url}/metrics").text, re.M)
+    assert dead is not None and float(dead.group(1)) >= 1  # the dead letter shows in the metrics too
     assert client.get(f"{dep.url}/v1/queue", headers=dep.headers("reviewer@acme")).status_code == 403
 
 
@@ -113,6 +116,8 @@ def test_a_burst_from_one_workspace_does_not_starve_another_and_vips_go_first(de
                   params={"wait": "false"}).status_code == 202
     metrics = client.get(f"{dep.url}/metrics").text
     assert 'support_queue_lane_waiting{lane="priority"} 1.0' in metrics and 'support_queue_lane_waiting{lane="standard"}' in metrics
+    oldest = re.search(r'^support_queue_lane_oldest_wait_seconds\{lane="standard"\} (\S+)$', metrics, re.M)
+    assert oldest is not None and float(oldest.group(1)) > 0  # counted from when the job was deferred
     done = _worker(dep)
     assert done.returncode == 0, done.stderr[-2000:]
     import psycopg
