@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from functools import cache
 from typing import Any
 
@@ -86,17 +87,21 @@ def _new_app(url: str, attempts: int, timers_every_s: float = 0) -> procrastinat
         from api import registry
 
         crash_point("worker_job")
-        desk = worker_desk()
+        desk, started = worker_desk(), time.perf_counter()
         if not registry.exists(desk.store, thread_id):
             raise LookupError(f"no registered ticket for thread {thread_id!r}")  # a poison job: retried, then failed
-        registry.run_submission(desk, thread_id, takeover=True)
+        view = registry.run_submission(desk, thread_id, takeover=True)
+        log.info("ticket %s [%s lane]: %s in %.0f ms", thread_id, lane, view["status"] if view else "already run",
+                 1000 * (time.perf_counter() - started))
 
     @app.task(name="run_message", queue=QUEUE, retry=retry)
     def run_message(thread_id: str, message_id: str, workspace: str = "") -> None:
         from api import threads
 
         crash_point("worker_job")
-        threads.process(worker_desk(), thread_id, message_id)  # a processed message is a no-op: runs once
+        started = time.perf_counter()
+        view = threads.process(worker_desk(), thread_id, message_id)  # a processed message is a no-op: runs once
+        log.info("reply %s on %s: %s in %.0f ms", message_id, thread_id, view["status"], 1000 * (time.perf_counter() - started))
 
     if timers_every_s:
         @app.periodic(cron=timers_cron(timers_every_s), periodic_id="timers", priority=LANE_BOOST["priority"])
@@ -104,7 +109,7 @@ def _new_app(url: str, attempts: int, timers_every_s: float = 0) -> procrastinat
         def fire_timers(timestamp: int) -> None:
             from api.app import fire_timers as fire
 
-            fire(worker_desk())
+            fire(worker_desk())  # logs what fired
 
     return app
 
@@ -221,6 +226,8 @@ def work(settings: Settings, concurrency: int = 1, once: bool = False) -> None:
     retried = retry_stalled(settings, settings.stalled_after_s)
     if retried:
         log.warning("retrying %d stalled job(s) of stopped workers", retried)
+    log.info("worker: queue %r, %d job(s) at a time, %s", QUEUE, concurrency, "until the queue is empty" if once else
+             "until stopped (Ctrl-C / SIGTERM finishes the running jobs first)")
     app_of(settings).run_worker(queues=[QUEUE], concurrency=concurrency, wait=not once, install_signal_handlers=not once)
 
 

@@ -385,6 +385,11 @@ def cmd_worker(args: argparse.Namespace) -> None:
         raise CliError("no job queue: set SUPPORT_DATABASE_URL=postgresql://… and SUPPORT_QUEUE=procrastinate")
     if args.concurrency < 1:
         raise CliError("--concurrency must be at least 1")
+    import logging
+
+    # One line per job on stderr (ticket, lane, status, time); the queue library's own chatter stays at warnings.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", stream=sys.stderr)
+    logging.getLogger("support_desk").setLevel(logging.INFO)
     queue.ensure_schema(settings, queue.worker_desk().store)  # the desk (and engine) its jobs run with
     queue.work(settings, args.concurrency, args.once)
 

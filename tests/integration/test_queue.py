@@ -66,6 +66,9 @@ def test_wait_false_submits_are_run_by_a_worker(dep: Deployment, client: httpx.C
     done = _worker(dep)
     assert done.returncode == 0, done.stderr[-2000:]
     assert {_status(client, dep, tid) for tid in ids} == {"awaiting_review"}
+    for tid in ids:  # one line per job on stderr: an operator sees the worker make progress
+        assert re.search(rf"ticket acme~{tid} \[standard lane\]: awaiting_review in \d+ ms", done.stderr), done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
     succeeded = [j for j in _jobs(client, dep, status="succeeded") if str(j["thread_id"]).endswith(tuple(ids))]
     assert len(succeeded) == 3  # one job per ticket, though one was submitted twice
 
