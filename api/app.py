@@ -32,7 +32,7 @@ from api.routers import metrics as metrics_router
 from api.routers import queue as queue_router
 from api.service import SupportDesk
 from tools.settings import Settings, get_settings
-from tools.store import now
+from tools.store import database_errors, now
 
 log = logging.getLogger("support_desk.api")
 
@@ -89,18 +89,6 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     if any(e.get("type") == "json_invalid" for e in errors):
         return JSONResponse({"detail": f"malformed JSON: {summary(errors)}"}, status_code=400)
     return JSONResponse({"detail": summary(errors), "errors": safe_errors(errors)}, status_code=422)
-
-
-def _database_errors() -> tuple[type[Exception], ...]:
-    import sqlite3
-
-    import sqlalchemy.exc
-    from psycopg import OperationalError
-    from psycopg_pool import PoolTimeout
-
-    # The store's errors come wrapped by SQLAlchemy; the checkpointer's come from psycopg / sqlite3 directly.
-    return (sqlalchemy.exc.OperationalError, sqlalchemy.exc.TimeoutError, OperationalError, PoolTimeout,
-            sqlite3.OperationalError)
 
 
 async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -221,7 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_exception_handler(RequestValidationError, validation_error)
-    for error in _database_errors():
+    for error in database_errors():
         app.add_exception_handler(error, database_unavailable)
     app.add_exception_handler(Exception, server_error)
     app.include_router(health.router)

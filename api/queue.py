@@ -95,7 +95,7 @@ def _new_app(url: str, attempts: int, timers_every_s: float = 0) -> procrastinat
                  1000 * (time.perf_counter() - started))
 
     @app.task(name="run_message", queue=QUEUE, retry=retry)
-    def run_message(thread_id: str, message_id: str, workspace: str = "") -> None:
+    def run_message(thread_id: str, message_id: str, workspace: str = "", lane: str = "priority") -> None:
         from api import threads
 
         crash_point("worker_job")
@@ -104,9 +104,10 @@ def _new_app(url: str, attempts: int, timers_every_s: float = 0) -> procrastinat
         log.info("reply %s on %s: %s in %.0f ms", message_id, thread_id, view["status"], 1000 * (time.perf_counter() - started))
 
     if timers_every_s:
-        @app.periodic(cron=timers_cron(timers_every_s), periodic_id="timers", priority=LANE_BOOST["priority"])
+        @app.periodic(cron=timers_cron(timers_every_s), periodic_id="timers", priority=LANE_BOOST["priority"],
+                      task_kwargs={"lane": "priority"})
         @app.task(name="fire_timers", queue=QUEUE, queueing_lock="fire_timers")
-        def fire_timers(timestamp: int) -> None:
+        def fire_timers(timestamp: int, lane: str = "priority") -> None:
             from api.app import fire_timers as fire
 
             fire(worker_desk())  # logs what fired
@@ -139,7 +140,7 @@ def ensure_schema(settings: Settings, store: Any) -> None:
             app.schema_manager.apply_schema()
 
 
-#: Jobs of the priority lane (a VIP customer, or an enterprise plan) go before the standard lane's.
+#: Jobs of the priority lane (a VIP customer or an SLA at risk, customer replies, timer ticks) go before the standard lane's.
 LANE_BOOST = {"priority": 1000, "standard": 0}
 
 
@@ -192,7 +193,7 @@ def enqueue_message(settings: Settings, thread_id: str, message_id: str, workspa
     try:
         # Replies go first: a customer is waiting on an open conversation (and a reply supersedes a review).
         app.tasks["run_message"].configure(queueing_lock=f"message:{message_id}", priority=LANE_BOOST["priority"]).defer(
-            thread_id=thread_id, message_id=message_id, workspace=workspace)
+            thread_id=thread_id, message_id=message_id, workspace=workspace, lane="priority")
     except AlreadyEnqueued:
         return False
     return True

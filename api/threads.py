@@ -156,10 +156,11 @@ def recover_messages(desk: SupportDesk, before: str, run: Callable[[str, str], A
 
     ``run(thread_id, message_id)`` replaces running the round here (the queue path enqueues it instead).
     """
+    run_round = run or (lambda th, mid: process(desk, th, mid))
     done = []
     for thread_id, message_id in unprocessed(desk, before):
         try:
-            (run or (lambda th, mid: process(desk, th, mid)))(thread_id, message_id)
+            run_round(thread_id, message_id)
         except Exception:  # one poisoned thread must not stop the others (or start-up)
             log.exception("message %s on %s could not be processed", message_id, thread_id)
             continue

@@ -626,14 +626,9 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def _database_down(exc: BaseException) -> str | None:
     """One line for a database that does not answer (refused, timed out, pool exhausted); None for anything else."""
-    import sqlite3
+    from tools.store import database_errors
 
-    kinds: list[type[BaseException]] = [sqlite3.OperationalError]
-    for module, name in (("sqlalchemy.exc", "OperationalError"), ("psycopg", "OperationalError"),
-                         ("psycopg_pool", "PoolTimeout"), ("sqlalchemy.exc", "TimeoutError")):
-        if module in sys.modules:
-            kinds.append(getattr(sys.modules[module], name))
-    if not isinstance(exc, tuple(kinds)):
+    if not isinstance(exc, database_errors()):
         return None
     cause = getattr(exc, "orig", None) or exc
     first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]

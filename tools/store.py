@@ -66,6 +66,19 @@ def _checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
     record.info["checked_in_at"] = time.monotonic()
 
 
+def database_errors() -> tuple[type[Exception], ...]:
+    """What a database that does not answer raises: the API turns them into 503, the CLI into one line."""
+    import sqlite3
+
+    import sqlalchemy.exc
+    from psycopg import OperationalError
+    from psycopg_pool import PoolTimeout
+
+    # The store's errors come wrapped by SQLAlchemy; the checkpointer's come from psycopg / sqlite3 directly.
+    return (sqlalchemy.exc.OperationalError, sqlalchemy.exc.TimeoutError, OperationalError, PoolTimeout,
+            sqlite3.OperationalError)
+
+
 def now() -> str:
     """UTC timestamp in ISO format, seconds precision."""
     return datetime.now(UTC).isoformat(timespec="seconds")
