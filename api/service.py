@@ -94,18 +94,19 @@ class SupportDesk:
         return {"configurable": {"thread_id": thread_id}}
 
     def run_graph(self, value: Any, thread_id: str, context: Context, durability: Literal["sync", "exit"], label: str,
-                  traces: list[dict[str, Any]] | None = None) -> None:
+                  traces: list[dict[str, Any]] | None = None) -> Any:
         """Invoke the graph on ``thread_id``, traced locally (stored with the thread) and, if configured, in LangSmith.
 
         ``traces``: a successful run's trace rows are appended there for the caller to store in its own
-        transaction (one round trip less); a failed run's are stored here at once.
+        transaction (one round trip less); a failed run's are stored here at once. Returns what the graph
+        returned (its output keys, and ``__interrupt__`` when it stopped at a review).
         """
         if self._langsmith is None:
             self._langsmith = tracing.langsmith_callbacks(self.settings.langsmith_project)
         tracer = tracing.NodeTracer((n for n in self.graph.nodes if not n.startswith("__")), label, metrics.observe_node)
         config: RunnableConfig = {**self.config(thread_id), "callbacks": [tracer, *self._langsmith], "run_name": label}
         try:
-            self.graph.invoke(value, config, context=context, durability=durability)
+            output = self.graph.invoke(value, config, context=context, durability=durability)
         except BaseException:
             tracing.save(self.store, thread_id, tracer)
             raise
@@ -113,6 +114,7 @@ class SupportDesk:
             tracing.save(self.store, thread_id, tracer)
         else:
             traces.extend(tracer.rows(thread_id))
+        return output
 
     def scrub(self, ticket: dict[str, Any]) -> dict[str, Any]:
         """The ticket as it may be stored: with ``store_pii=redact``, cards, IBANs and CVVs masked (last 4 kept)."""
@@ -151,17 +153,33 @@ class SupportDesk:
         # durability="exit": one checkpoint when the run stops (at the approval checkpoint or the end)
         # instead of one per step; a crash mid-run loses only a run that was never acknowledged.
         traces: list[dict[str, Any]] = []
-        self.run_graph(ticket_in, thread_id, replace(context, workspace=workspace), "exit", "submit", traces)
-        view = self._record(thread_id, traces)
+        output = self.run_graph(ticket_in, thread_id, replace(context, workspace=workspace), "exit", "submit", traces)
+        view = self._record(thread_id, traces, self._first_view(thread_id, workspace, data, output))
         waited = time.perf_counter() - started
         if received_at is not None:
             waited = max(waited, (datetime.now(UTC) - datetime.fromisoformat(received_at)).total_seconds())
         metrics.ticket_processed(view, waited)
         return view
 
-    def _record(self, thread_id: str, traces: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def _first_view(self, thread_id: str, workspace: str, ticket: dict[str, Any], output: Any) -> dict[str, Any]:
+        """:meth:`view` of a thread whose first run just returned ``output``, without reading the checkpoint back.
+
+        A first run has no decisions yet and its ticket is the one it was given; the packet, status and pending
+        interrupts are the run's own output (the same values and interrupt ids the checkpoint holds).
+        """
+        interrupts = [{"id": i.id, **i.value, "digest": proposal_digest(i.value["action_request"]["args"])}
+                      for i in output.get("__interrupt__", ())]
+        return {
+            "thread_id": thread_id, "workspace": workspace, "ticket": ticket,
+            "status": "awaiting_review" if interrupts else output.get("status", "unknown"), "packet": output.get("packet"),
+            "interrupts": interrupts, "decisions": [], "ledger": self.ledger.ledger(thread_id),
+            "outbox": outbox.rows(self.store, thread_id),
+        }
+
+    def _record(self, thread_id: str, traces: list[dict[str, Any]] | None = None,
+                view: dict[str, Any] | None = None) -> dict[str, Any]:
         """Upsert the run's row (the queue's columns) from its view; store ``traces`` in the same transaction."""
-        view = self.view(thread_id)
+        view = view or self.view(thread_id)
         packet = view["packet"] or {}
         interrupt_id = view["interrupts"][0]["id"] if view["interrupts"] else None
         tiers = sorted({a["tier"] for i in view["interrupts"] for a in i["action_request"]["args"]["actions"]})

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -51,6 +52,12 @@ def _text(value: str) -> str:
     return redact_for_logs(value).text
 
 
+@lru_cache(maxsize=4096)
+def _key(name: str) -> str:
+    """A mapping key as :func:`_text` shows it; cached: a run's state has the same few dozen keys at every node."""
+    return _text(name)
+
+
 def summarise(value: Any, depth: int = 1) -> Any:
     """A small, PII-redacted picture of ``value``: mappings to ``depth`` levels (then their keys), short strings, numbers.
 
@@ -60,8 +67,8 @@ def summarise(value: Any, depth: int = 1) -> Any:
     if isinstance(value, dict):
         keys = [str(k) for k in value][:MAX_KEYS]
         if depth <= 0:
-            return {"keys": [_text(k) for k in keys]}
-        return {_text(str(k)): summarise(v, depth - 1) for k, v in list(value.items())[:MAX_KEYS]}
+            return {"keys": [_key(k) for k in keys]}
+        return {_key(str(k)): summarise(v, depth - 1) for k, v in list(value.items())[:MAX_KEYS]}
     if isinstance(value, list | tuple):
         return f"<list of {len(value)}>"
     if isinstance(value, str):

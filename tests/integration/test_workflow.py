@@ -219,3 +219,14 @@ def test_learning_report_counts_edits_overrides_and_knowledge_gaps(desk: Any, ne
     gaps_before = sum(int(g["n"]) for g in desk.learning_report()["knowledge_gaps"])
     desk.decide(gap, {"type": "accept"})
     assert sum(int(g["n"]) for g in desk.learning_report()["knowledge_gaps"]) == gaps_before + 1
+
+
+def test_a_submit_returns_the_view_a_later_read_gives(desk: Any, new_id: Any) -> None:
+    """The first run's view is built from the run's own output (no checkpoint read): it must be the stored one."""
+    statuses = set()
+    for sample in SAMPLE:
+        returned = desk.submit({**sample, "id": new_id()})
+        stored = desk.view(returned["thread_id"])
+        assert json.loads(json.dumps(returned, default=str)) == json.loads(json.dumps(stored, default=str)), sample["id"]
+        statuses.add(returned["status"])
+    assert "awaiting_review" in statuses  # interrupts (ids, digests) compared, not only finished runs
