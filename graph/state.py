@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, NotRequired
 
+from langgraph.channels import UntrackedValue
 from typing_extensions import TypedDict  # LangGraph's schema export needs it on Python < 3.12
 
 
@@ -74,8 +75,10 @@ class State(InputState, total=False):
     #: The run's settings (tone, engine, thresholds), fixed at its first step from the context it started with;
     #: every resume and redraft runs with them, whatever context the resume passes (Studio, API, CLI).
     settings: dict[str, Any]
-    #: The ticket's unit embedding, computed once in triage and reused by retrieval.
-    ticket_vector: list[float]
+    #: The ticket's unit embedding, computed once in triage and reused by retrieval, context and drafting in the
+    #: same invocation. Never checkpointed (3.5 KB of every checkpoint): a later invocation (a redraft, a recovery)
+    #: embeds the ticket again through :func:`graph.nodes.triage.ticket_vector`, the same vector.
+    ticket_vector: Annotated[list[float], UntrackedValue(list)]
     #: category, confidence, alternatives, priority, sentiment, SLA target and risk, owner
     #: (engine "llm": also ``llm`` — the model's analysis, its calls and any fallback).
     triage: dict[str, Any]

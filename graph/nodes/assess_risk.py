@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from langgraph.runtime import Runtime
 
 from graph.context import Context
-from graph.nodes.triage import customer_facts
+from graph.nodes.triage import customer_facts, ticket_vector
 from graph.packet import build_packet
 from graph.policy import tier_of
 from graph.state import State
@@ -35,10 +34,9 @@ def out_of_scope(engine: Engine, state: State) -> bool:
     if float(retrieval.get("top_relevance", 1.0)) >= threshold / 2:
         return False
     floor = engine.corpus.scope_similarity
-    vector = state.get("ticket_vector")
-    if floor is None or vector is None:
+    if floor is None:
         return True
-    return float((engine.corpus.history_vectors @ np.asarray(vector, dtype=np.float32)).max()) < floor
+    return float((engine.corpus.history_vectors @ ticket_vector(state, engine)).max()) < floor
 
 
 def risk_flags(engine: Engine, state: State, text: str) -> list[str]:

@@ -16,6 +16,7 @@ import numpy as np
 from langgraph.runtime import Runtime
 
 from graph.context import Context
+from graph.nodes.triage import ticket_vector
 from graph.packet import sanitize_subject
 from graph.state import State
 from prompts import reply as T
@@ -106,7 +107,7 @@ def _facts(engine: Engine, state: State, threshold: float) -> list[tuple[str, st
     """
     ticket = dict(state["ticket"])
     # The ticket's vector (embedded once, in triage) for meaning; the requests' own words for focus.
-    focus_vector = np.asarray(state.get("ticket_vector") or engine.embed(ticket_text(ticket)), dtype=np.float32)
+    focus_vector = ticket_vector(state, engine)
     evidence = _content_words(" ".join(str(r["evidence"]) for r in state["triage"].get("requests", [])))
     asked = _content_words(ticket_text(ticket))
     customer_sources = [s for s in state.get("sources", []) if s["audience"] == "customer"]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from langgraph.runtime import Runtime
 
 from graph.context import Context
-from graph.nodes.triage import customer_facts
+from graph.nodes.triage import customer_facts, ticket_vector
 from graph.state import State
 from tools.engine import Engine
 
@@ -17,7 +16,7 @@ def gather_context(state: State, runtime: Runtime[Context], engine: Engine) -> d
     """Read the CRM and the helpdesk (read-only) and summarise the account."""
     ticket = dict(state["ticket"])
     record = customer_facts(engine, ticket)
-    vector = np.asarray(state["ticket_vector"], dtype=np.float32)
+    vector = ticket_vector(state, engine)
     if record is None:
         return {"customer": {"known": False, "similar_tickets": engine.similar_tickets(vector, None)}}
     return {

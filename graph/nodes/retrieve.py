@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from langgraph.runtime import Runtime
 
 from graph.context import Context
+from graph.nodes.triage import ticket_vector
 from graph.state import State
 from tools.engine import Engine, ticket_text
 
 
 def retrieve(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str, Any]:
     """Search with the whole ticket text (lexical) and its vector (dense; embedded once, in triage)."""
-    vector = np.asarray(state["ticket_vector"], dtype=np.float32)
+    vector = ticket_vector(state, engine)
     found = engine.kb.retrieve(ticket_text(dict(state["ticket"])), vector, k=runtime.context.retrieval_k)
     threshold = runtime.context.min_retrieval_score or found.threshold
     return {

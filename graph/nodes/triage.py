@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 from langgraph.runtime import Runtime
 
 from graph.context import Context, settings_of
@@ -74,6 +75,14 @@ def new_round(state: State) -> dict[str, Any]:
 
 
 _NUMBER = re.compile(r"^a(\d+)-")
+
+
+def ticket_vector(state: State, engine: Engine) -> np.ndarray:
+    """The ticket's unit embedding: triage's of this invocation, else the same vector embedded again (not checkpointed)."""
+    vector = state.get("ticket_vector")
+    if vector is None:
+        return engine.embed(ticket_text(dict(state["ticket"])))
+    return np.asarray(vector, dtype=np.float32)
 
 
 def triage(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str, Any]:
