@@ -7,7 +7,7 @@ export ORT_DISABLE_TELEMETRY := 1
 export LANGCHAIN_TRACING_V2 := false
 export LANGSMITH_TRACING := false
 
-.PHONY: install demo test lint eval bench bench-retrieval bench-index bench-load bench-scale bench-llm serve index studio clean
+.PHONY: install demo test lint eval bench bench-retrieval bench-index bench-load bench-scale bench-ticket-cpu bench-llm serve index studio clean
 PORT ?= 8123
 
 $(BIN)/python:
@@ -67,6 +67,10 @@ bench-load: install
 ## Queue scale-out on PostgreSQL: a burst drained by 1/2/4 worker processes vs the compute floor, kill -9 halfway, two network namespaces.
 bench-scale: install
 	$(BIN)/python benchmarks/scale.py --tickets 120
+
+## Where one ticket's worker CPU goes: model passes, triage, retrieval, SQL, checkpoint, each node, LangGraph.
+bench-ticket-cpu: install
+	$(BIN)/python benchmarks/ticket_cpu.py --tickets 120
 
 bench-llm: install
 	$(BIN)/python benchmarks/llm_vs_react.py --limit 4

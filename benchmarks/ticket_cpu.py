@@ -38,18 +38,21 @@ sys.path.insert(0, str(REPO))
 from benchmarks.load import index_dir, postgres_schema  # noqa: E402
 
 #: (label, module, attribute path) of what is timed; the label is the row of the table.
+#: The model's own rows are named after the part that called it ("model, for " + that part).
+MODEL = "model, for "
 PARTS = [
-    ("model: embedding passes (ONNX, pooling)", "tools.embeddings", "MiniLMEmbeddings._embed_batch"),
-    ("model: tokenizer", "tools.embeddings", "MiniLMEmbeddings.token_ids"),
+    (MODEL, "tools.embeddings", "MiniLMEmbeddings._embed_batch"),
+    ("tokenizer", "tools.embeddings", "MiniLMEmbeddings.token_ids"),
+    ("triage: the ticket's vector", "tools.engine", "Engine.embed"),
     ("triage: classifier", "tools.classifier", "TextClassifier.predict_proba"),
-    ("triage: request detection (without its embedding)", "tools.requests", "RequestDetector.detect_many"),
+    ("triage: request detection", "tools.requests", "RequestDetector.detect_many"),
     ("triage: sentiment", "graph.nodes.triage", "_sentiment"),
     ("triage: language", "graph.nodes.triage", "detect_language"),
     ("triage: injection check", "graph.nodes.triage", "injection_attempt"),
     ("retrieval (BM25 + dense + ranking)", "tools.knowledge", "KnowledgeBase.retrieve"),
-    ("LangGraph: its machinery (tasks, channels, callbacks, thread pool)", "langgraph.pregel.main", "Pregel.invoke"),
-    ("service: submit around the run (validation, customer, view, run row)", "api.service", "SupportDesk.submit"),
-    ("traces: summaries of node inputs/outputs", "api.tracing", "summarise"),
+    ("LangGraph: machinery (tasks, channels, callbacks, pool)", "langgraph.pregel.main", "Pregel.invoke"),
+    ("service: submit around the run", "api.service", "SupportDesk.submit"),
+    ("traces: node input/output summaries", "api.tracing", "summarise"),
     ("ticket intake: PII scrub", "api.service", "SupportDesk.scrub"),
     ("checkpoint: write", "langgraph.checkpoint.postgres", "PostgresSaver.put"),
     ("checkpoint: write", "langgraph.checkpoint.postgres", "PostgresSaver.put_writes"),
@@ -61,7 +64,7 @@ PARTS = [
 #: Nodes, by their name in ``graph.builder`` (patched before the service compiles its graph): a node's own Python,
 #: without the parts above that it calls.
 NODES = ["triage", "gather_context", "retrieve", "draft", "assess_risk", "review", "apply_actions"]
-SQL = "product tables: SQL statements (run row, helpdesk, ledger, traces …)"
+SQL = "SQL: run row, helpdesk, ledger, traces …"
 
 
 class Clock:
@@ -98,15 +101,20 @@ class Clock:
             stack[-1][1] = now
 
     def wrap(self, label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """``fn`` timed under ``label`` (its signature and annotations kept: LangGraph reads a node's)."""
+        """``fn`` timed under ``label`` (its signature and annotations kept: LangGraph reads a node's).
+
+        ``MODEL`` is completed with the label of the part that called it (the ticket's pass, the request pieces' …).
+        """
 
         @functools.wraps(fn)
         def timed(*args: Any, **kwargs: Any) -> Any:
-            self.enter(label)
+            stack = self._stack()
+            name = label if label != MODEL else MODEL + (stack[-1][0].removesuffix(" (own Python)") if stack else "other")
+            self.enter(name)
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.leave(label)
+                self.leave(name)
 
         return timed
 
@@ -118,7 +126,7 @@ def instrument(clock: Clock) -> None:
     from graph import builder
 
     for name in NODES:
-        setattr(builder, name, clock.wrap(f"node {name}: its own Python", getattr(builder, name)))
+        setattr(builder, name, clock.wrap(f"node {name} (own Python)", getattr(builder, name)))
     for label, module_name, path in PARTS:
         try:
             module = importlib.import_module(module_name)
@@ -149,6 +157,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("SUPPORT_TEST_DATABASE_URL",
                                                                  "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--chart", type=Path, help="also draw the parts as a bar chart (PNG)")
     args = parser.parse_args()
     state = Path(tempfile.mkdtemp(prefix="ticket-cpu-"))
     (state / "index").symlink_to(index_dir(), target_is_directory=True)
@@ -198,11 +207,11 @@ def report(seconds: dict[str, float], cpu: float, wall: float, args: argparse.Na
     rows = sorted(((label, 1000 * s / n) for label, s in seconds.items()), key=lambda r: -r[1])
     claimed = sum(ms for _, ms in rows)
     total = 1000 * cpu / n
-    rows.append(("unclaimed: LangGraph on its pool threads, garbage collection", total - claimed))
+    rows.append(("unclaimed: LangGraph's pool threads, GC", total - claimed))
     print(f"\n{'part':<62} | {'CPU ms/ticket':>13} | {'share':>5}")
     for label, ms in rows:
         print(f"{label:<62} | {ms:>13.2f} | {100 * ms / total:>4.0f}%")
-    model = sum(ms for label, ms in rows if label.startswith("model"))
+    model = sum(ms for label, ms in rows if label.startswith(MODEL))
     print(f"{'total (process CPU, all threads)':<62} | {total:>13.2f} | 100%")
     print(f"\nwall {1000 * wall / n:.1f} ms a ticket; model passes {model:.1f} ms = {100 * model / total:.0f}% of the CPU; "
           f"everything else {total - model:.1f} ms")
@@ -210,6 +219,36 @@ def report(seconds: dict[str, float], cpu: float, wall: float, args: argparse.Na
         args.json.write_text(json.dumps({"tickets": n, "embed_threads": args.embed_threads, "sqlite": args.sqlite,
                                          "total_ms": total, "wall_ms": 1000 * wall / n,
                                          "parts_ms": dict(rows)}, indent=2))
+    if args.chart:
+        chart(rows, total, args)
+        print(f"chart: {args.chart}")
+
+
+def chart(rows: list[tuple[str, float]], total: float, args: argparse.Namespace) -> None:
+    """Horizontal bars, biggest first, coloured by kind: the model, the rest of the ticket's own work, the machinery."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def colour(label: str) -> str:
+        if label.startswith("model"):
+            return "#c44e52"
+        if label.startswith(("triage", "retrieval", "node", "ticket intake", "tokenizer")):
+            return "#4c72b0"
+        return "#8c8c8c"
+
+    shown = [r for r in rows if r[1] >= 0.05][::-1]
+    fig, ax = plt.subplots(figsize=(10, 0.32 * len(shown) + 1.2))
+    bars = ax.barh([label for label, _ in shown], [ms for _, ms in shown], color=[colour(label) for label, _ in shown])
+    ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=2)
+    ax.set(xlabel="CPU ms per ticket",
+           title=f"A ticket's worker CPU: {total:.0f} ms ({'SQLite' if args.sqlite else 'PostgreSQL'}, "
+                 f"{args.embed_threads} embedding thread{'s' if args.embed_threads > 1 else ''})")
+    ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    fig.savefig(args.chart, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
