@@ -14,13 +14,21 @@ a perturbed copy sits near its source). ``--part accuracy`` trains on the real
 
 Index at 10,000 / 100,000 passages (random unit vectors, 384-d; passage texts are filler):
 build seconds and the RSS it adds, save + load seconds, size on disk, and the latency of one
-dense query as retrieval runs it (p50/p99). Two paths: ``langchain`` (the langchain-community
-FAISS store with an ``InMemoryDocstore`` of LangChain documents, saved with ``save_local`` and
-read with ``load_local``, as ``tools/knowledge.py`` did before) and ``raw`` (``tools.dense``).
-``--part retrieve``: the whole ``KnowledgeBase.retrieve`` (dense + BM25 + ranking) at the same sizes.
+dense query as retrieval runs it (p50/p99). Three paths: ``raw`` (``tools.dense`` as shipped:
+the exact scan up to ``EXACT_UP_TO`` passages, above it an 8-bit scan for candidates and their
+exact re-score), ``exact`` (``tools.dense`` forced to the exact scan at every size, as before the
+8-bit scan) and ``langchain`` (the langchain-community FAISS store with an ``InMemoryDocstore``
+of LangChain documents, saved with ``save_local`` and read with ``load_local``, as
+``tools/knowledge.py`` did before ``tools.dense``). Where ``raw`` is not exact: recall@10 and
+@50 of its ranking against the exact one (ties counted as found), on the same random vectors
+(the hard case for a compressed scan: the top 50 of a query lie within ~0.03 of each other)
+and on clustered ones (1,000 topics), plus whether any other passage's cosine exceeded the
+bound it was given.
+``--part retrieve``: the whole ``KnowledgeBase.retrieve`` (dense + BM25 + ranking) at the same
+sizes, shipped and exact-scan back to back per query, and how often their results are identical.
 
     python benchmarks/flat_cost.py [--part classifier,index,retrieve,accuracy] [--sizes 500,5000,50000]
-        [--passages 10000,100000] [--paths raw,langchain] [--json]
+        [--passages 10000,100000] [--paths raw,exact,langchain] [--json]
 """
 
 from __future__ import annotations
@@ -249,13 +257,47 @@ def passages(n: int, seed: int = 2) -> tuple[np.ndarray, list[dict[str, Any]]]:
     return matrix, rows
 
 
+def clustered_passages(n: int, topics: int = 1000, seed: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` unit vectors around ``topics`` random centres (cosine ~0.6 to their centre) and ``QUERIES`` queries drawn the same way."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(topics, DIM))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    out = []
+    for count in (n, QUERIES):
+        vectors = (centres[rng.integers(0, topics, count)] + rng.normal(scale=1.2 / np.sqrt(DIM), size=(count, DIM))).astype(np.float32)
+        out.append(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    return out[0], out[1]
+
+
+def recall_against_exact(index: Any, matrix: np.ndarray, queries: np.ndarray) -> dict[str, Any]:
+    """Recall@10/@50 of ``index.scores`` against the exact cosines (a tie with the k-th counts as found).
+
+    Also the largest margin by which a passage outside the exact rows beat the bound it was given
+    (negative: none did).
+    """
+    found = {10: 0.0, 50: 0.0}
+    worst = -np.inf
+    for q in queries:
+        exact = matrix @ q
+        result = index.search(q)
+        ranked = np.argsort(-result.scores, kind="stable")
+        for k in found:
+            found[k] += float(np.mean(exact[ranked[:k]] >= np.partition(exact, -k)[-k]))
+        if result.exact_rows is not None and len(result.exact_rows) < len(matrix):
+            others = np.ones(len(matrix), dtype=bool)
+            others[result.exact_rows] = False
+            worst = max(worst, float((exact[others] - result.bound).max()))
+    return {"recall_at_10": round(found[10] / len(queries), 4), "recall_at_50": round(found[50] / len(queries), 4),
+            "max_over_bound": round(worst, 4)}
+
+
 def child_index(n: int, path: str) -> dict[str, Any]:
-    """Build, save, load and query an index of ``n`` passages through ``path`` (``raw`` or ``langchain``)."""
+    """Build, save, load and query an index of ``n`` passages through ``path`` (``raw``, ``exact`` or ``langchain``)."""
     matrix, rows = passages(n)
     rng = np.random.default_rng(3)
     queries = matrix[rng.choice(n, QUERIES)] + rng.normal(scale=0.05, size=(QUERIES, DIM)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    build, save, load, scores = (_raw_path if path == "raw" else _langchain_path)()
+    build, save, load, scores = {"raw": _raw_path, "exact": _exact_path, "langchain": _langchain_path}[path]()
     build(matrix[:10], rows[:10])  # imports and first calls, outside the timings
     before = rss_mb()
     started = time.perf_counter()
@@ -275,10 +317,19 @@ def child_index(n: int, path: str) -> dict[str, Any]:
 
     with threadpool_limits(1):  # BLAS and OpenMP (FAISS) at one thread
         one_p50, one_p99 = time_queries(index, queries, scores)
-    return {"n": n, "path": path, "build_s": round(build_s, 3), "build_added_mb": round(added), "disk_mb": round(disk),
-            "save_s": round(save_s, 3), "load_s": round(load_s, 3), "query_p50_ms": round(p50, 2),
-            "query_p99_ms": round(p99, 2), "query_1t_p50_ms": round(one_p50, 2), "query_1t_p99_ms": round(one_p99, 2),
-            "peak_rss_mb": round(peak_rss_mb())}
+    result = {"n": n, "path": path, "build_s": round(build_s, 3), "build_added_mb": round(added), "disk_mb": round(disk),
+              "save_s": round(save_s, 3), "load_s": round(load_s, 3), "query_p50_ms": round(p50, 2),
+              "query_p99_ms": round(p99, 2), "query_1t_p50_ms": round(one_p50, 2), "query_1t_p99_ms": round(one_p99, 2),
+              "peak_rss_mb": round(peak_rss_mb())}
+    if path == "raw" and not index.exact:  # after the peak RSS: the clustered set is a second index
+        from tools import dense
+
+        result["exact_up_to"], result["candidates"] = dense.EXACT_UP_TO, index.candidates
+        result["recall_random"] = recall_against_exact(index, matrix, queries)
+        del index
+        clustered, clustered_queries = clustered_passages(n)
+        result["recall_clustered"] = recall_against_exact(dense.DenseIndex.build(clustered), clustered, clustered_queries)
+    return result
 
 
 def time_queries(index: Any, queries: np.ndarray, scores: Any) -> tuple[float, float]:
@@ -318,27 +369,52 @@ def child_retrieve(n: int) -> dict[str, Any]:
     kb._index_rows()
     kb.lexical = Lexical.build([p.embed_text for p in kb.passages])
     kb.lexical_docs = Lexical.build([f"{d.title}\n{d.body}" for d in documents.values()], stem=False)
+    variants: dict[str, Any] = {}
     if hasattr(kb, "dense"):
         from tools.dense import DenseIndex
 
-        kb.dense = DenseIndex.build(matrix)
+        shipped = DenseIndex.build(matrix)
+        variants["shipped"] = shipped
+        if not getattr(shipped, "exact", True):  # the same FAISS index, held to the exact scan
+            variants["exact"] = DenseIndex(shipped.index, exact_up_to=sys.maxsize)
     else:  # the code before tools/dense.py
-        kb.store = kb._faiss_store(matrix)
+        variants["shipped"] = kb._faiss_store(matrix)
     kb.calibration = kb._calibration(matrix)
     queries, _ = read_csv(BANKING77 / "test.csv")
     rng = np.random.default_rng(4)
     vectors = matrix[rng.choice(n, 100)] + rng.normal(scale=0.05, size=(100, DIM)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     calls = list(zip(queries[:100], vectors, strict=True))
-    for text, vector in calls[:10]:
-        kb.retrieve(text, vector, k=4)
-    timings = []
-    for text, vector in calls:
-        started = time.perf_counter()
-        kb.retrieve(text, vector, k=4)
-        timings.append(time.perf_counter() - started)
-    p50, p99 = percentiles(timings)
-    return {"n": n, "retrieve_p50_ms": round(p50, 2), "retrieve_p99_ms": round(p99, 2)}
+
+    def use(name: str) -> None:
+        if hasattr(kb, "dense"):
+            kb.dense = variants[name]
+        else:
+            kb.store = variants[name]
+
+    for name in variants:
+        use(name)
+        for text, vector in calls[:10]:
+            kb.retrieve(text, vector, k=4)
+    timings: dict[str, list[float]] = {name: [] for name in variants}
+    answers: dict[str, list[Any]] = {name: [] for name in variants}
+    for number, (text, vector) in enumerate(calls):  # back to back per query (alternating which goes first)
+        for name in list(variants)[:: 1 if number % 2 else -1]:
+            use(name)
+            started = time.perf_counter()
+            got = kb.retrieve(text, vector, k=4)
+            timings[name].append(time.perf_counter() - started)
+            answers[name].append(([(h.doc.id, round(h.score, 5), h.passage) for h in got.customer + got.internal], got.top_score,
+                                  [doc for doc, *_ in kb._rank(text, vector)[:50]]))
+    p50, p99 = percentiles(timings["shipped"])
+    result: dict[str, Any] = {"n": n, "retrieve_p50_ms": round(p50, 2), "retrieve_p99_ms": round(p99, 2)}
+    if "exact" in variants:
+        p50, p99 = percentiles(timings["exact"])
+        pairs = list(zip(answers["shipped"], answers["exact"], strict=True))
+        result.update({"exact_retrieve_p50_ms": round(p50, 2), "exact_retrieve_p99_ms": round(p99, 2),
+                       "identical_hits": sum(a[:2] == b[:2] for a, b in pairs) / len(pairs),
+                       "identical_first_50": sum(a[2] == b[2] for a, b in pairs) / len(pairs)})
+    return result
 
 
 def _raw_path() -> tuple[Any, Any, Any, Any]:
@@ -346,6 +422,14 @@ def _raw_path() -> tuple[Any, Any, Any, Any]:
 
     return (lambda m, rows: DenseIndex.build(m), lambda index, folder: index.save(folder / "dense.faiss"),
             lambda folder: DenseIndex.load(folder / "dense.faiss"), lambda index, q: index.scores(q))
+
+
+def _exact_path() -> tuple[Any, Any, Any, Any]:
+    """``tools.dense`` held to the exact scan at every size (what it did before the 8-bit scan)."""
+    from tools.dense import DenseIndex
+
+    return (lambda m, rows: DenseIndex.build(m, exact_up_to=sys.maxsize), lambda index, folder: index.save(folder / "dense.faiss"),
+            lambda folder: DenseIndex.load(folder / "dense.faiss", exact_up_to=sys.maxsize), lambda index, q: index.scores(q))
 
 
 def _langchain_path() -> tuple[Any, Any, Any, Any]:
@@ -396,7 +480,7 @@ def main() -> None:
     parser.add_argument("--part", default="classifier,index,retrieve,accuracy")
     parser.add_argument("--sizes", default="500,5000,50000")
     parser.add_argument("--passages", default="10000,100000")
-    parser.add_argument("--paths", default="raw,langchain", help="index paths to measure")
+    parser.add_argument("--paths", default="raw,exact,langchain", help="index paths to measure")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -444,13 +528,22 @@ def print_tables(results: dict[str, Any]) -> None:
                   f"{r['load_s']:>8}{r['query_p50_ms']:>14}{r['query_p99_ms']:>8}{r.get('query_1t_p50_ms', '')!s:>14}"
                   f"{r.get('query_1t_p99_ms', '')!s:>7}{r['peak_rss_mb']:>13}")
         print("langchain = the store as tools/knowledge.py used it before (search with k = every passage); "
-              "raw = tools.dense (one matrix-vector product)")
+              "exact = tools.dense held to one exact matrix-vector product; raw = tools.dense as shipped")
         print("query = default threads (2 here); 1 thread = BLAS and OpenMP limited to one; goal at 100k: query ≤ 5 ms")
+        for r in results["index"]:
+            if "recall_random" in r:
+                print(f"raw at {r['n']} passages (over {r['exact_up_to']}: 8-bit scan, {r['candidates']} candidates re-scored "
+                      f"exactly) against the exact ranking: random vectors {r['recall_random']}, "
+                      f"clustered {r['recall_clustered']} (max_over_bound < 0: no passage above its bound)")
     if "retrieve" in results:
         print("retrieve: KnowledgeBase.retrieve(text, vector, k=4) over synthetic passages (banking77 texts, 8 per document, "
               "random vectors): dense + BM25 (passages and documents) + ranking")
         for r in results["retrieve"]:
-            print(f"{r['n']:>9} passages: p50 {r['retrieve_p50_ms']} ms, p99 {r['retrieve_p99_ms']} ms")
+            line = f"{r['n']:>9} passages: p50 {r['retrieve_p50_ms']} ms, p99 {r['retrieve_p99_ms']} ms"
+            if "exact_retrieve_p50_ms" in r:
+                line += (f"; exact scan p50 {r['exact_retrieve_p50_ms']} ms, p99 {r['exact_retrieve_p99_ms']} ms; "
+                         f"identical hits {r['identical_hits']:.0%}, identical first 50 documents {r['identical_first_50']:.0%}")
+            print(line)
     if "accuracy" in results:
         print(f"banking77 (real MiniLM embeddings): {results['accuracy']}")
 

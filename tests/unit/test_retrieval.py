@@ -130,3 +130,59 @@ def test_an_index_saved_through_the_langchain_store_is_rebuilt_from_its_vectors(
     query = kb.embedder.embed_long(["reset link expired"])[0]
     np.testing.assert_allclose(old.dense.scores(query), kb.dense.scores(query), atol=1e-6)  # type: ignore[union-attr]
     assert [h.doc.id for h in old.search("reset link expired", k=3)[0]] == [h.doc.id for h in kb.search("reset link expired", k=3)[0]]
+
+
+class _Tokens:
+    """Just enough of the embedder for ranking with given vectors: every query fits one window."""
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 2
+
+
+def test_above_the_dense_threshold_the_ranking_is_the_exact_one(tmp_path: Path) -> None:
+    from tools.chunking import Passage
+    from tools.data import CompanyData, Document
+    from tools.dense import DenseIndex
+    from tools.knowledge import EXACT_DOCS
+    from tools.lexical import Lexical
+
+    rng = np.random.default_rng(0)
+    topics, docs, per_doc, dim = 30, 400, 5, 64
+    words = [f"w{i}" for i in range(600)]  # topic t mostly uses words 20t..20t+19
+    centres = rng.normal(size=(topics, dim))
+    topic = rng.integers(0, topics, docs)
+    documents, passages, rows = {}, [], []
+    for d in range(docs):
+        doc_id = f"doc-{d}"
+        texts = [" ".join(rng.choice(words[20 * topic[d] : 20 * topic[d] + 20] + words, size=12)) for _ in range(per_doc)]
+        documents[doc_id] = Document(id=doc_id, title=f"Document {d}", kind="help_article", authority="official",
+                                     audience="customer" if d % 3 else "internal", owner="support", updated_at="2026-01-01",
+                                     date_source="document", supersedes=(), categories=(), requires=(), body="\n\n".join(texts), path="")
+        for number, text in enumerate(texts):
+            passages.append(Passage(doc_id, number, "", text, f"Document {d}"))
+            rows.append(centres[topic[d]] + rng.normal(scale=1.0, size=dim))
+    matrix = np.array(rows, dtype=np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    data = CompanyData(root=tmp_path, playbook={"authority_weights": {"official": 1.0}}, documents=documents, customers={}, tickets=[])
+    kb = KnowledgeBase(data, _Tokens(), tmp_path / "index")  # type: ignore[arg-type]
+    kb.passages, kb.doc_ids = passages, list(documents)
+    kb._index_rows()
+    kb.lexical = Lexical.build([p.embed_text for p in passages])
+    kb.lexical_docs = Lexical.build([f"{d.title}\n{d.body}" for d in documents.values()], stem=False)
+    exact = DenseIndex.build(matrix)
+    approximate = DenseIndex(exact.index, exact_up_to=100, candidates=20)  # 20 of 2,000 passages: most documents lack one
+    assert exact.exact and not approximate.exact
+    for q in range(25):
+        # The words of one topic, the vector of another: documents that win on BM25 alone are far down the dense order.
+        text = " ".join(rng.choice(words[20 * (q % topics) : 20 * (q % topics) + 20], size=4))
+        vector = centres[(q * 7 + 3) % topics] + rng.normal(scale=1.0, size=dim)
+        vector = (vector / np.linalg.norm(vector)).astype(np.float32)
+        kb.dense = exact
+        want, want_hits = kb._rank(text, vector)[:EXACT_DOCS], kb.retrieve(text, vector, k=4)
+        kb.dense = approximate
+        got, got_hits = kb._rank(text, vector)[:EXACT_DOCS], kb.retrieve(text, vector, k=4)
+        assert [(doc, row) for doc, _, _, row in got] == [(doc, row) for doc, _, _, row in want]  # documents, best passages
+        np.testing.assert_allclose([s for _, _, s, _ in got], [s for _, _, s, _ in want], atol=1e-6)
+        assert [(h.doc.id, h.passage) for h in got_hits.customer + got_hits.internal] == \
+            [(h.doc.id, h.passage) for h in want_hits.customer + want_hits.internal]
+        assert got_hits.top_score == pytest.approx(want_hits.top_score, abs=1e-4)
