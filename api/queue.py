@@ -88,9 +88,9 @@ def _new_app(url: str, attempts: int, timers_every_s: float = 0) -> procrastinat
 
         crash_point("worker_job")
         desk, started = worker_desk(), time.perf_counter()
-        if not registry.exists(desk.store, thread_id):
+        view = registry.run_submission(desk, thread_id, takeover=True)  # the claim finds the ticket in one statement
+        if view is None and not registry.exists(desk.store, thread_id):
             raise LookupError(f"no registered ticket for thread {thread_id!r}")  # a poison job: retried, then failed
-        view = registry.run_submission(desk, thread_id, takeover=True)
         log.info("ticket %s [%s lane]: %s in %.0f ms", thread_id, lane, view["status"] if view else "already run",
                  1000 * (time.perf_counter() - started))
 

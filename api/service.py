@@ -169,11 +169,14 @@ class SupportDesk:
         """
         interrupts = [{"id": i.id, **i.value, "digest": proposal_digest(i.value["action_request"]["args"])}
                       for i in output.get("__interrupt__", ())]
+        # Only apply_actions writes the ledger and the outbox, and a first run that stopped at its review has not
+        # reached it (nor has an earlier attempt of it: passing the review needs a decision on a checkpoint).
+        applied = not interrupts
         return {
             "thread_id": thread_id, "workspace": workspace, "ticket": ticket,
             "status": "awaiting_review" if interrupts else output.get("status", "unknown"), "packet": output.get("packet"),
-            "interrupts": interrupts, "decisions": [], "ledger": self.ledger.ledger(thread_id),
-            "outbox": outbox.rows(self.store, thread_id),
+            "interrupts": interrupts, "decisions": [], "ledger": self.ledger.ledger(thread_id) if applied else [],
+            "outbox": outbox.rows(self.store, thread_id) if applied else [],
         }
 
     def _record(self, thread_id: str, traces: list[dict[str, Any]] | None = None,
