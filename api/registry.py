@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Connection, func, or_, select, update
 
 from api.auth import Principal
 from api.service import SupportDesk
@@ -78,13 +78,14 @@ def register(store: Store, who: Principal, ticket: dict[str, Any], idempotency_k
             thread_id=thread_id, tenant=who.tenant, ticket_id=ticket["id"], idempotency_key=idempotency_key,
             submitted_by=who.label, ticket=json.dumps(ticket), status="queued", created_at=now(), updated_at=now(),
         ).on_conflict_do_nothing().returning(a.thread_id)).first()
+        if inserted is not None:  # the claim and its audit event in one transaction
+            _audit_in(tx, thread_id, "ticket.submitted", who.label, {"idempotency_key": idempotency_key})
     if inserted is None:  # PostgreSQL: a concurrent submit with the same idempotency key or id won the unique key
         rows = store.query(select(a.thread_id, a.ticket_id).where(a.tenant == who.tenant, or_(
             a.idempotency_key == idempotency_key, a.ticket_id == ticket["id"])))
         if not rows:
             raise TicketConflict(f"ticket id '{ticket['id']}' is already in use; choose another id")
         return Registration(str(rows[0]["thread_id"]), created=False, ticket_id=str(rows[0]["ticket_id"]))
-    audit(store, thread_id, "ticket.submitted", who.label, {"idempotency_key": idempotency_key})
     return Registration(thread_id, created=True, ticket_id=ticket["id"])
 
 
@@ -159,15 +160,18 @@ def _set(store: Store, thread_id: str, event: tuple[str, str, dict[str, Any]] | 
     with store.transaction() as tx:
         tx.execute(update(t.api_tickets).where(a.thread_id == thread_id).values(**fields, updated_at=now()))
         if event is not None:
-            tx.execute(t.audit.insert().values(thread_id=thread_id, event=event[0], actor=event[1],
-                                               detail=json.dumps(event[2], default=str), at=now()))
+            _audit_in(tx, thread_id, *event)
+
+
+def _audit_in(tx: Connection, thread_id: str, event: str, actor: str, detail: dict[str, Any]) -> None:
+    tx.execute(t.audit.insert().values(thread_id=thread_id, event=event, actor=actor,
+                                       detail=json.dumps(detail, default=str), at=now()))
 
 
 def audit(store: Store, thread_id: str, event: str, actor: str, detail: dict[str, Any]) -> None:
     """Append an event to a ticket's audit trail."""
     with store.transaction() as tx:
-        tx.execute(t.audit.insert().values(thread_id=thread_id, event=event, actor=actor,
-                                           detail=json.dumps(detail, default=str), at=now()))
+        _audit_in(tx, thread_id, event, actor, detail)
 
 
 def trail(desk: SupportDesk, thread_id: str) -> list[dict[str, Any]]:
