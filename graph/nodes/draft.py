@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from langgraph.runtime import Runtime
@@ -251,9 +251,14 @@ def draft(state: State, runtime: Runtime[Context], engine: Engine) -> dict[str, 
     (validated, else this offline draft stays and ``llm_fallback`` is set).
     """
     tone = runtime.context.tone if runtime.context.tone in T.GREETING else "friendly"
+    # A later invocation (a redraft) has no ticket vector (it is not checkpointed): embed it once, for this node
+    # and the ones after it.
+    restored = {} if state.get("ticket_vector") is not None else {"ticket_vector": ticket_vector(state, engine).tolist()}
+    if restored:
+        state = cast(State, {**state, **restored})
     reply, frame = offline_draft(engine, state, tone)
     if runtime.context.engine == "llm":
         from graph.nodes.llm import write_reply  # the model stack loads only in llm mode
 
         reply = write_reply(engine, dict(state), reply, frame)
-    return {"status": "drafted", "draft": reply}
+    return {"status": "drafted", "draft": reply, **restored}

@@ -232,14 +232,20 @@ def test_a_submit_returns_the_view_a_later_read_gives(desk: Any, new_id: Any) ->
     assert "awaiting_review" in statuses  # interrupts (ids, digests) compared, not only finished runs
 
 
-def test_the_ticket_vector_is_not_checkpointed_and_a_redraft_embeds_the_same_one(desk: Any, new_id: Any) -> None:
+def test_the_ticket_vector_is_not_checkpointed_and_a_redraft_embeds_the_same_one(desk: Any, new_id: Any,
+                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """3.5 KB less per checkpoint: a later invocation (here a redraft) embeds the ticket again, to the same result."""
     thread = new_id()
     ticket = {"id": thread, "customer_id": "cus_004", "subject": "Webhook retries",
               "body": "Our webhook endpoint was down for an hour. Do you retry failed deliveries, and for how long?"}
     first = desk.submit(ticket)
     assert "ticket_vector" not in desk.graph.get_state(desk.config(thread)).values
+    engine = desk.engine_of("default")
+    embedded: list[str] = []
+    real = engine.embed
+    monkeypatch.setattr(engine, "embed", lambda text: embedded.append(text) or real(text))
     second = desk.decide(thread, {"type": "response", "args": "Keep it short."})
+    assert sum(text.startswith("Webhook retries") for text in embedded) == 1  # the ticket, once for all the nodes
     keep = ("category", "sources", "risk_flags", "customer", "requests")
     assert {k: second["packet"].get(k) for k in keep} == {k: first["packet"].get(k) for k in keep}
     assert second["packet"]["draft_reply"] != first["packet"]["draft_reply"]  # the note was heard, the facts unchanged
