@@ -167,17 +167,11 @@ class SupportDesk:
         A first run has no decisions yet and its ticket is the one it was given; the packet, status and pending
         interrupts are the run's own output (the same values and interrupt ids the checkpoint holds).
         """
-        interrupts = [{"id": i.id, **i.value, "digest": proposal_digest(i.value["action_request"]["args"])}
-                      for i in output.get("__interrupt__", ())]
+        pending = output.get("__interrupt__", ())
         # Only apply_actions writes the ledger and the outbox, and a first run that stopped at its review has not
         # reached it (nor has an earlier attempt of it: passing the review needs a decision on a checkpoint).
-        applied = not interrupts
-        return {
-            "thread_id": thread_id, "workspace": workspace, "ticket": ticket,
-            "status": "awaiting_review" if interrupts else output.get("status", "unknown"), "packet": output.get("packet"),
-            "interrupts": interrupts, "decisions": [], "ledger": self.ledger.ledger(thread_id) if applied else [],
-            "outbox": outbox.rows(self.store, thread_id) if applied else [],
-        }
+        return self._run_view(thread_id, {**output, "workspace": workspace, "ticket": ticket}, pending,
+                              read_effects=not pending)
 
     def _record(self, thread_id: str, traces: list[dict[str, Any]] | None = None,
                 view: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -210,15 +204,17 @@ class SupportDesk:
                 raise NotFound(f"unknown ticket/thread '{thread_id}'")
             return {**kept, "interrupts": [], "archived": True, "ledger": self.ledger.ledger(thread_id),
                     "outbox": outbox.rows(self.store, thread_id)}
-        values = snapshot.values
-        interrupts = [{"id": i.id, **i.value, "digest": proposal_digest(i.value["action_request"]["args"])}
-                      for i in snapshot.interrupts]
-        status = "awaiting_review" if interrupts else values.get("status", "unknown")
+        return self._run_view(thread_id, snapshot.values, snapshot.interrupts)
+
+    def _run_view(self, thread_id: str, values: dict[str, Any], pending: Any, read_effects: bool = True) -> dict[str, Any]:
+        """The view of a thread's state ``values`` and ``pending`` interrupts; ``read_effects``: its ledger and outbox."""
+        interrupts = [{"id": i.id, **i.value, "digest": proposal_digest(i.value["action_request"]["args"])} for i in pending]
         return {
             "thread_id": thread_id, "workspace": values.get("workspace", DEFAULT), "ticket": values["ticket"],
-            "status": status, "packet": values.get("packet"), "interrupts": interrupts,
-            "decisions": values.get("decisions", []), "ledger": self.ledger.ledger(thread_id),
-            "outbox": outbox.rows(self.store, thread_id),
+            "status": "awaiting_review" if interrupts else values.get("status", "unknown"), "packet": values.get("packet"),
+            "interrupts": interrupts, "decisions": values.get("decisions", []),
+            "ledger": self.ledger.ledger(thread_id) if read_effects else [],
+            "outbox": outbox.rows(self.store, thread_id) if read_effects else [],
         }
 
     def thread_of(self, ticket_or_thread: str, workspace: str = DEFAULT) -> str:
